@@ -1,0 +1,53 @@
+/** Speaker diarization settings. `true` in {@link TranscriptionConfig.diarization} means all defaults. */
+export interface DiarizationOptions {
+  /** Exact number of speakers, when known. */
+  readonly numSpeakers?: number;
+  /** Lower bound on the number of speakers. */
+  readonly minSpeakers?: number;
+  /** Upper bound on the number of speakers. */
+  readonly maxSpeakers?: number;
+}
+
+/**
+ * Settings a backend may not share with others, each under its own key (`native`, `remote`, …).
+ * A backend reads only its own key and ignores the rest.
+ */
+export interface BackendOptions {
+  /** Read by the native (sherpa-onnx) backend. */
+  readonly native?: Readonly<Record<string, unknown>>;
+  /** Read by the remote (HTTP/WebSocket) backend. */
+  readonly remote?: Readonly<Record<string, unknown>>;
+  /** Read by other backends, under their own `id`. */
+  readonly [backendId: string]: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Options of one `transcribe()` call. Everything is optional. */
+export interface TranscriptionConfig {
+  /** Language of the audio (ISO 639-1, e.g. `'en'`); a backend whose model lacks it throws. */
+  readonly language?: string;
+  /**
+   * Label words with speakers.
+   * @defaultValue false
+   */
+  readonly diarization?: boolean | DiarizationOptions;
+  /**
+   * Ask for punctuation and casing where the model can add them.
+   * @defaultValue false
+   */
+  readonly punctuation?: boolean;
+  /** Words or phrases to favour (hotwords / vocabulary boosting), where the model supports it. */
+  readonly hotwords?: readonly string[];
+  /** Cancels the call; the promise rejects with an `AbortedError`. */
+  readonly abortSignal?: AbortSignal;
+  /** Backend-specific settings, each under its backend's key. */
+  readonly backendOptions?: BackendOptions;
+}
+
+/** Options of one `transcribeStream()` call. */
+export interface StreamConfig extends TranscriptionConfig {
+  /**
+   * Emit `partial` events as text grows. Finals are always emitted.
+   * @defaultValue true
+   */
+  readonly partials?: boolean;
+}
