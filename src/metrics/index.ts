@@ -1,0 +1,2 @@
+export { normalizeWords, wordErrorRate } from './wer.js';
+export type { AlignmentOp, WerResult } from './wer.js';
