@@ -112,6 +112,36 @@ export class ConnectionTimeoutError extends ConnectionError {
   override readonly code: string = 'timeout';
 }
 
+/**
+ * A live stream lost its server and could not resume. Retryable: the audio the server had not
+ * acknowledged travels with the error, so a caller (the hybrid manager) can hand it to another
+ * backend without losing anything.
+ */
+export class StreamInterruptedError extends ConnectionError {
+  override readonly code: string = 'stream_interrupted';
+  /** Mono float samples in [-1, 1] that were sent (or queued) but never acknowledged. */
+  readonly unacknowledgedAudio: Float32Array;
+  /** Sample rate of {@link StreamInterruptedError.unacknowledgedAudio}. */
+  readonly sampleRate: number;
+  /** Where the unacknowledged audio starts, in seconds on the stream's timeline. */
+  readonly audioOffsetSec: number;
+
+  /**
+   * @param message - what happened.
+   * @param details - the unacknowledged audio, its rate and its offset on the stream's timeline.
+   */
+  constructor(
+    message: string,
+    details: { readonly unacknowledgedAudio: Float32Array; readonly sampleRate: number; readonly audioOffsetSec: number },
+    options?: ASRErrorOptions,
+  ) {
+    super(message, options);
+    this.unacknowledgedAudio = details.unacknowledgedAudio;
+    this.sampleRate = details.sampleRate;
+    this.audioOffsetSec = details.audioOffsetSec;
+  }
+}
+
 /** Options of {@link APIStatusError}. */
 export interface APIStatusErrorOptions extends ASRErrorOptions {
   /** Response headers. */
@@ -214,6 +244,7 @@ for (const c of [
   AbortedError,
   ConnectionError,
   ConnectionTimeoutError,
+  StreamInterruptedError,
   APIStatusError,
   BadRequestError,
   AuthenticationError,
