@@ -1,0 +1,13 @@
+/**
+ * Hours-long live transcription over any `ASRBackend`: spooled audio, bounded re-reads, crash-safe
+ * journal, boundary-safe commits, and a full final pass.
+ *
+ * @module
+ */
+export { ChunkedLiveProcessor, readCommittedWords } from './processor.js';
+export type { ChunkedLiveProcessorOptions, RecoveredState } from './processor.js';
+export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, SpeakerRemapEvent, TickEvent } from './events.js';
+export { decideCommit, sanitizeWords, wordsOfSegments } from './commit-policy.js';
+export type { CommitDecision, CommitInput, CommitPolicyOptions, CommitReason } from './commit-policy.js';
+export { PcmSpool, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, WAV_HEADER_BYTES } from './spool.js';
+export type { CommitRecord, PcmSpoolOptions, SpoolJournal, SpoolRecovery } from './spool.js';
