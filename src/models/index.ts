@@ -1,0 +1,25 @@
+/**
+ * Models: manifests, lookup (`--model`), validation before sherpa-onnx sees a file, probing in a
+ * child process, the catalog of published models, and the downloader/installer.
+ *
+ * @module
+ */
+export { MANIFEST_FILE, MODEL_KINDS, checkManifest, parseManifest, type ModelKind, type ModelManifest } from './manifest.js';
+export {
+  defaultCacheDir,
+  findModels,
+  loadModelDir,
+  resolveModel,
+  scanModels,
+  type ModelProblem,
+  type ResolveOptions,
+  type ResolvedModel,
+} from './resolve.js';
+export { detectLayout } from './detect.js';
+export { readOnnxHeader, type OnnxHeader } from './onnx.js';
+export { readTokens, sha256File, validateModel, type ValidateOptions } from './validate.js';
+export { probeModelInSubprocess, sherpaConfigFor, type ProbeOptions, type SherpaConfigOptions, type SherpaModelConfig } from './probe.js';
+export { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from './catalog.js';
+export { downloadFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
+export { extractTarBz2, type ExtractOptions } from './archive.js';
+export { installModel, type InstallOptions, type InstallRecord } from './install.js';
