@@ -1,4 +1,188 @@
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { basename } from 'node:path';
+import { InvalidArgumentError } from '../../errors/index.js';
+import {
+  defaultCacheDir,
+  findCatalogEntry,
+  installModel,
+  MODEL_CATALOG,
+  probeModelInSubprocess,
+  resolveModel,
+  scanModels,
+  validateModel,
+  type CatalogEntry,
+  type DownloadProgress,
+} from '../../models/index.js';
+import { action } from '../io.js';
 
-/** Registers the `models` subcommand (not built yet). */
-export function register(_program: Command): void {}
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * The catalog entry to install, with `HYBRID_ASR_CATALOG_URL` (a mirror: the file name of the
+ * published URL is appended to it) or `--url` (the exact archive URL) applied.
+ */
+function entryFor(id: string, url: string | undefined, sha256: string | undefined): CatalogEntry {
+  const known = findCatalogEntry(id);
+  const mirror = process.env.HYBRID_ASR_CATALOG_URL;
+  if (!known && !url) {
+    throw new InvalidArgumentError(`"${id}" is not in the catalog (known: ${MODEL_CATALOG.map((e) => e.id).join(', ')}); pass --url to install an archive`);
+  }
+  const base: CatalogEntry = known ?? {
+    id,
+    family: '',
+    kind: 'offline',
+    url: url as string,
+    sizeBytes: 0,
+    sha256: undefined,
+    languages: [],
+    description: `Installed from ${url}`,
+  };
+  let finalUrl = url ?? base.url;
+  if (!url && mirror) finalUrl = `${mirror.replace(/\/+$/, '')}/${basename(new URL(base.url).pathname)}`;
+  return { ...base, url: finalUrl, sha256: sha256 ?? (url ? undefined : base.sha256) };
+}
+
+/** A progress reporter: a cli-progress bar on a TTY, plain lines (every 10 %) otherwise. */
+function progressReporter(mode: string): { onProgress: (p: DownloadProgress) => void; stop: () => void } {
+  const useBar = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY === true);
+  if (mode === 'none') return { onProgress: () => {}, stop: () => {} };
+  if (useBar) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, noTTYOutput: true, format: 'downloading [{bar}] {percentage}% | {got}/{size}', hideCursor: false },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      onProgress: (p) => {
+        const total = p.totalBytes ?? Math.max(p.receivedBytes, 1);
+        if (!started) {
+          bar.start(total, p.receivedBytes, { got: mb(p.receivedBytes), size: mb(total) });
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(p.receivedBytes, { got: mb(p.receivedBytes), size: mb(total) });
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let lastDecile = -1;
+  return {
+    onProgress: (p) => {
+      const pct = p.totalBytes ? Math.floor((100 * p.receivedBytes) / p.totalBytes) : undefined;
+      const decile = pct === undefined ? -1 : Math.floor(pct / 10);
+      if (decile > lastDecile || (pct === undefined && lastDecile === -1)) {
+        lastDecile = Math.max(decile, 0);
+        process.stderr.write(`downloaded ${mb(p.receivedBytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)} (${pct}%)` : ''}\n`);
+      }
+    },
+    stop: () => {},
+  };
+}
+
+/**
+ * Registers `hybrid-asr models list|download|verify`.
+ *
+ * - `list [--json]`: models under HYBRID_ASR_MODELS and the cache (with unreadable folders), and the catalog.
+ * - `download <id> [--url <url>] [--sha256 <hex>] [--force] [--progress auto|bar|lines|none]`:
+ *   installs a catalog model into the cache (HYBRID_ASR_CACHE). HYBRID_ASR_CATALOG_URL points
+ *   downloads at a mirror (the published file name is appended to it).
+ * - `verify <model> [--checksums] [--probe]`: static validation (exit 2 with the reason when bad),
+ *   optionally sha256 checks and a load + decode in a child process.
+ */
+export function register(program: Command): void {
+  const models = program.command('models').description('List, download and verify models');
+  const cacheOpt = (c: Command): Command => c.option('--cache-dir <dir>', 'cache folder (default: HYBRID_ASR_CACHE or the OS cache folder)');
+
+  cacheOpt(models.command('list'))
+    .description('List local models (HYBRID_ASR_MODELS and the cache) and the catalog')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (signal, opts: { json?: boolean; cacheDir?: string }) => {
+        const cacheDir = opts.cacheDir ?? defaultCacheDir();
+        const { models: found, problems } = await scanModels({ cacheDir, abortSignal: signal });
+        const installed = new Set(found.filter((m) => m.source === 'catalog').map((m) => basename(m.dir)));
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify(
+              {
+                models: found.map((m) => ({ name: m.manifest.name, kind: m.manifest.kind, family: m.manifest.family, dir: m.dir, source: m.source })),
+                problems: problems.map((p) => ({ dir: p.dir, error: p.error.message })),
+                catalog: MODEL_CATALOG.map((e) => ({ ...e, installed: installed.has(e.id) })),
+              },
+              null,
+              2,
+            )}\n`,
+          );
+          return;
+        }
+        process.stdout.write(`Local models (HYBRID_ASR_MODELS=${process.env.HYBRID_ASR_MODELS ?? '(unset)'}, cache ${cacheDir}):\n`);
+        if (found.length === 0) process.stdout.write('  (none)\n');
+        for (const m of found) {
+          process.stdout.write(`  ${m.manifest.name.padEnd(32)} ${m.manifest.kind.padEnd(18)} ${m.manifest.family.padEnd(14)} ${m.dir}\n`);
+        }
+        for (const p of problems) process.stdout.write(`  ! ${p.dir}: ${p.error.message}\n`);
+        process.stdout.write('\nCatalog (hybrid-asr models download <id>):\n');
+        for (const e of MODEL_CATALOG) {
+          const size = e.sha256 ? mb(e.sizeBytes) : `~${mb(e.sizeBytes)}`;
+          process.stdout.write(`  ${e.id.padEnd(42)} ${e.kind.padEnd(18)} ${size.padStart(10)} ${installed.has(e.id) ? 'installed' : ''}\n`);
+        }
+      }),
+    );
+
+  cacheOpt(models.command('download <id>'))
+    .description('Download and install a catalog model into the cache')
+    .option('--url <url>', 'download from this URL instead of the catalog URL')
+    .option('--sha256 <hex>', 'expected sha256 of the download')
+    .option('--force', 'reinstall when already installed')
+    .option('--progress <mode>', 'auto | bar | lines | none', 'auto')
+    .action(
+      action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: string; cacheDir?: string }) => {
+        if (!['auto', 'bar', 'lines', 'none'].includes(opts.progress)) {
+          throw new InvalidArgumentError(`--progress must be auto, bar, lines or none, got "${opts.progress}"`);
+        }
+        const entry = entryFor(id, opts.url, opts.sha256);
+        if (entry.sha256 === undefined) {
+          process.stderr.write(
+            `warning: no published sha256 for "${id}"; the digest computed now is recorded in its model.json (trust on first use)\n`,
+          );
+        }
+        const reporter = progressReporter(opts.progress);
+        let model;
+        try {
+          model = await installModel(id, {
+            entry,
+            cacheDir: opts.cacheDir ?? defaultCacheDir(),
+            onProgress: reporter.onProgress,
+            abortSignal: signal,
+            ...(opts.force ? { force: true } : {}),
+          });
+        } finally {
+          reporter.stop();
+        }
+        process.stdout.write(`installed ${model.manifest.name} (${model.manifest.kind} ${model.manifest.family}) in ${model.dir}\n`);
+        if (model.install) process.stdout.write(`sha256 ${model.install.sha256}${model.install.verified ? ' (verified)' : ' (recorded, not verified)'}\n`);
+      }),
+    );
+
+  cacheOpt(models.command('verify <model>'))
+    .description('Check a model folder, name or installed catalog id before use')
+    .option('--checksums', 'verify the sha256 entries of model.json')
+    .option('--probe', 'also load it (and decode 1 s of silence) with sherpa-onnx in a child process')
+    .action(
+      action(async (signal, spec: string, opts: { checksums?: boolean; probe?: boolean; cacheDir?: string }) => {
+        const model = await resolveModel(spec, { cacheDir: opts.cacheDir ?? defaultCacheDir(), abortSignal: signal });
+        const t0 = performance.now();
+        await validateModel(model, { checksums: opts.checksums === true, abortSignal: signal });
+        const ms = performance.now() - t0;
+        if (opts.probe) await probeModelInSubprocess(model, { abortSignal: signal });
+        process.stdout.write(
+          `ok ${model.manifest.name} (${model.manifest.kind} ${model.manifest.family}, ${model.source}) ${model.dir}: files, ONNX headers, metadata, tokens${opts.checksums ? ', sha256' : ''}${opts.probe ? ', sherpa-onnx load' : ''} checked (${ms.toFixed(0)} ms)\n`,
+        );
+      }),
+    );
+}
