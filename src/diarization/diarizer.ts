@@ -1,0 +1,268 @@
+/**
+ * Offline speaker diarization: Silero VAD → overlapping windows → speaker embeddings →
+ * agglomerative clustering; or sherpa-onnx's pyannote pipeline when a segmentation model is given.
+ * @module
+ */
+import { InvalidArgumentError, ModelError, throwIfAborted, BackendUnavailableError } from '../errors/index.js';
+import { loadSherpa } from '../internal/sherpa.js';
+import type { SpeakerTurn } from '../spec/index.js';
+import { absorbSmallClusters, agglomerativeCluster, l2normalize, relabelByFirstAppearance } from './clustering.js';
+import { checkOnnxFile, EmbeddingExtractor, SpeechDetector, type Span } from './native.js';
+import {
+  checkCallOptions,
+  onnxPath,
+  resolveDiarizerOptions,
+  type ClusteringCallOptions,
+  type DiarizerOptions,
+  type ResolvedDiarizerOptions,
+} from './options.js';
+import { makeWindows, windowsToTurns, type Window } from './windows.js';
+
+/** Sample rate every diarizer works at. */
+export const DIARIZATION_SAMPLE_RATE = 16000;
+
+/** Options of {@link Diarizer.diarize}. */
+export interface DiarizeOptions extends ClusteringCallOptions {}
+
+/** Audio {@link Diarizer.diarize} accepts: mono samples in [-1, 1] at 16 kHz. */
+export type DiarizationAudio =
+  | Float32Array
+  | { readonly format: 'f32'; readonly samples: Float32Array; readonly sampleRate: number; readonly channels?: number };
+
+/** Shortest speech span that gets its own embedding window, seconds; shorter ones copy a neighbour. */
+const MIN_WINDOW_SEC = 0.5;
+/** Windows clustered exactly; beyond this, a sample is clustered and the rest join the nearest centroid. */
+const MAX_EXACT_WINDOWS = 4000;
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** @internal */
+export function toSamples(audio: DiarizationAudio): Float32Array {
+  if (audio instanceof Float32Array) return audio;
+  if (typeof audio === 'object' && audio !== null && audio.format === 'f32' && audio.samples instanceof Float32Array) {
+    if (audio.sampleRate !== DIARIZATION_SAMPLE_RATE || (audio.channels ?? 1) !== 1) {
+      throw new InvalidArgumentError(
+        `\`audio\` must be mono at ${DIARIZATION_SAMPLE_RATE} Hz, got ${audio.channels ?? 1} channel(s) at ${audio.sampleRate} Hz (decode and resample it first)`,
+      );
+    }
+    return audio.samples;
+  }
+  throw new InvalidArgumentError('`audio` must be a Float32Array of 16 kHz mono samples or `{ format: "f32", samples, sampleRate: 16000 }`');
+}
+
+/** Speaker labels "S1", "S2", … for cluster indices numbered by first appearance. @internal */
+export const speakerName = (i: number): string => `S${i + 1}`;
+
+/**
+ * Finds who spoke when in a whole recording.
+ *
+ * Constructing one opens nothing; models load on the first {@link Diarizer.diarize} (or
+ * {@link Diarizer.load}), after their files are checked, so a missing or corrupt model is a
+ * {@link ModelError} rather than a crash.
+ *
+ * @example
+ * ```ts
+ * const diarizer = new Diarizer({ vadModel: 'models/silero-vad', embeddingModel: 'models/tiny-speaker-embedding' });
+ * const turns = await diarizer.diarize(samples16k); // [{ speaker: 'S1', start: 0.75, end: 2.3 }, …]
+ * ```
+ */
+export class Diarizer {
+  /** Settings with defaults applied. @internal */
+  readonly options: ResolvedDiarizerOptions;
+  #vadPath: string | undefined;
+  #extractor: EmbeddingExtractor | undefined;
+  #pyannote: { process(samples: Float32Array): { start: number; end: number; speaker: number }[]; setConfig(c: unknown): void } | undefined;
+  #disposed = false;
+
+  /**
+   * @param options - models and settings; validated here (types and ranges), files on load.
+   * @throws InvalidArgumentError naming the bad option.
+   */
+  constructor(options: DiarizerOptions) {
+    this.options = resolveDiarizerOptions(options);
+  }
+
+  /**
+   * Checks the model files and loads them. Idempotent; called by {@link Diarizer.diarize}.
+   * @throws ModelError for a missing, corrupt or unloadable model.
+   * @throws BackendUnavailableError when the sherpa-onnx-node addon can't load, or after dispose.
+   */
+  load(): void {
+    if (this.#disposed) throw new BackendUnavailableError('This Diarizer has been disposed');
+    if (this.#extractor !== undefined || this.#pyannote !== undefined) return;
+    const o = this.options;
+    const emb = onnxPath(o.embeddingModel, 'Speaker embedding');
+    if (o.segmentationModel !== undefined) {
+      const seg = onnxPath(o.segmentationModel, 'Segmentation');
+      checkOnnxFile(seg, 'Segmentation');
+      checkOnnxFile(emb, 'Speaker embedding');
+      const sherpa = loadSherpa();
+      const sd = new sherpa.OfflineSpeakerDiarization({
+        segmentation: { pyannote: { model: seg }, numThreads: o.numThreads, debug: false, provider: 'cpu' },
+        embedding: { model: emb, numThreads: o.numThreads, debug: false, provider: 'cpu' },
+        clustering: { numClusters: -1, threshold: 1 - o.threshold },
+        minDurationOn: 0.2,
+        minDurationOff: 0.5,
+      });
+      if (!(sd.sampleRate > 0)) throw new ModelError(`Segmentation model could not be loaded: ${seg}`, { path: seg });
+      this.#pyannote = sd;
+      return;
+    }
+    this.#vadPath = onnxPath(o.vadModel!, 'VAD');
+    checkOnnxFile(this.#vadPath, 'VAD');
+    this.#extractor = new EmbeddingExtractor(emb, o.numThreads);
+  }
+
+  /** Speech spans of `samples` (Silero VAD). @internal */
+  async speechSpans(samples: Float32Array, signal?: AbortSignal): Promise<Span[]> {
+    this.load();
+    const o = this.options;
+    const vad = new SpeechDetector({
+      model: this.#vadPath!,
+      threshold: o.vadThreshold,
+      minSilenceDuration: o.minSilenceSec,
+      minSpeechDuration: 0.1,
+      maxSpeechDuration: 20,
+    });
+    const spans: Span[] = [];
+    const step = DIARIZATION_SAMPLE_RATE * 30;
+    for (let i = 0; i < samples.length; i += step) {
+      spans.push(...vad.push(samples.subarray(i, Math.min(samples.length, i + step))));
+      await yieldToLoop();
+      throwIfAborted(signal);
+    }
+    spans.push(...vad.finish());
+    return spans;
+  }
+
+  /** Unit-length embeddings of `windows` of `samples`. @internal */
+  async embed(samples: Float32Array, windows: readonly Window[], signal?: AbortSignal): Promise<Float32Array[]> {
+    this.load();
+    const ex = this.#extractor!;
+    const out: Float32Array[] = [];
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i]!;
+      const a = Math.max(0, Math.round(w.start * DIARIZATION_SAMPLE_RATE));
+      const b = Math.min(samples.length, Math.round(w.end * DIARIZATION_SAMPLE_RATE));
+      out.push(l2normalize(ex.compute(samples.subarray(a, b))));
+      if (i % 64 === 63) {
+        await yieldToLoop();
+        throwIfAborted(signal);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Speaker turns of a whole recording, labelled "S1", "S2", … in order of first appearance,
+   * sorted by start. Silence gets no turn.
+   *
+   * @param audio - mono samples in [-1, 1] at 16 kHz.
+   * @param options - known speaker count or bounds, threshold, abort signal.
+   * @throws InvalidArgumentError for bad audio or options; ModelError for bad models;
+   *   AbortedError when aborted.
+   */
+  async diarize(audio: DiarizationAudio, options?: DiarizeOptions): Promise<SpeakerTurn[]> {
+    const call = checkCallOptions(options);
+    const samples = toSamples(audio);
+    const signal = call.abortSignal;
+    throwIfAborted(signal);
+    for (let i = 0; i < samples.length; i++) {
+      if (!Number.isFinite(samples[i]!)) {
+        throw new InvalidArgumentError(`\`audio\` holds a non-finite sample (${samples[i]}) at index ${i}`);
+      }
+    }
+    this.load();
+    if (this.#pyannote !== undefined) return this.#diarizePyannote(samples, call);
+    const spans = await this.speechSpans(samples, signal);
+    const windows = makeWindows(spans, this.options.windowSec, this.options.hopSec, MIN_WINDOW_SEC);
+    const embeddings = await this.embed(samples, windows, signal);
+    throwIfAborted(signal);
+    const labels = clusterEmbeddings(embeddings, { ...call, threshold: call.threshold ?? this.options.threshold });
+    return windowsToTurns(spans, windows, labels, speakerName);
+  }
+
+  #diarizePyannote(samples: Float32Array, call: ClusteringCallOptions): SpeakerTurn[] {
+    const sd = this.#pyannote!;
+    sd.setConfig({
+      clustering: {
+        numClusters: call.numSpeakers ?? -1,
+        threshold: 1 - (call.threshold ?? this.options.threshold),
+      },
+    });
+    const segs = sd.process(samples);
+    const names = new Map<number, string>();
+    return [...segs]
+      .sort((a, b) => a.start - b.start)
+      .map((s) => {
+        let n = names.get(s.speaker);
+        if (n === undefined) {
+          n = speakerName(names.size);
+          names.set(s.speaker, n);
+        }
+        return { speaker: n, start: s.start, end: s.end };
+      });
+  }
+
+  /** Releases the models. Idempotent; later calls throw {@link BackendUnavailableError}. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#extractor = undefined;
+    this.#pyannote = undefined;
+  }
+}
+
+/**
+ * Clusters unit embeddings: average linkage, stopping at `threshold` (or at `numSpeakers`),
+ * clusters smaller than max(5, 1 % of windows) absorbed into their nearest neighbour. Long
+ * recordings (more than a few thousand windows) cluster an even sample and assign the rest to the
+ * nearest centroid.
+ * @internal
+ */
+export function clusterEmbeddings(
+  embeddings: readonly Float32Array[],
+  o: { threshold: number; numSpeakers?: number | undefined; minSpeakers?: number | undefined; maxSpeakers?: number | undefined },
+): Int32Array {
+  const n = embeddings.length;
+  if (n === 0) return new Int32Array(0);
+  let sample = embeddings;
+  let picked: number[] | undefined;
+  if (n > MAX_EXACT_WINDOWS) {
+    picked = Array.from({ length: MAX_EXACT_WINDOWS }, (_, i) => Math.floor((i * n) / MAX_EXACT_WINDOWS));
+    sample = picked.map((i) => embeddings[i]!);
+  }
+  let labels = agglomerativeCluster(sample, {
+    threshold: o.threshold,
+    numClusters: o.numSpeakers,
+    minClusters: o.minSpeakers,
+    maxClusters: o.maxSpeakers,
+  });
+  if (o.numSpeakers === undefined) {
+    const minSize = Math.max(5, Math.ceil(sample.length * 0.01));
+    // Never absorb below the requested minimum; small recordings keep their few windows.
+    if (sample.length >= 2 * minSize) labels = absorbSmallClusters(sample, labels, minSize, o.minSpeakers ?? 1);
+  }
+  if (picked === undefined) return labels;
+  const k = labels.reduce((a, l) => Math.max(a, l + 1), 0);
+  const sums = Array.from({ length: k }, () => new Float32Array(sample[0]!.length));
+  sample.forEach((v, i) => {
+    const s = sums[labels[i]!]!;
+    for (let j = 0; j < v.length; j++) s[j]! += v[j]!;
+  });
+  const cents = sums.map(l2normalize);
+  const out = new Int32Array(n);
+  embeddings.forEach((v, i) => {
+    let best = 0;
+    let bestSim = -Infinity;
+    cents.forEach((c, j) => {
+      let s = 0;
+      for (let d = 0; d < v.length; d++) s += v[d]! * c[d]!;
+      if (s > bestSim) {
+        bestSim = s;
+        best = j;
+      }
+    });
+    out[i] = best;
+  });
+  return relabelByFirstAppearance(out);
+}

@@ -1,0 +1,186 @@
+/**
+ * Options shared by {@link Diarizer} and {@link OnlineDiarizer}, and their validation.
+ * @module
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, ModelError } from '../errors/index.js';
+
+/** Models and settings of the VAD → windows → embeddings → clustering pipeline. */
+export interface DiarizerOptions {
+  /**
+   * Speaker embedding model: an `.onnx` file, or a model folder (with `model.json`, or a single
+   * `.onnx`). Any model sherpa-onnx's `SpeakerEmbeddingExtractor` loads (3D-Speaker, WeSpeaker,
+   * NeMo); embeddings need not be normalised.
+   */
+  readonly embeddingModel: string;
+  /**
+   * Silero VAD model (`.onnx` file or folder). Required unless {@link segmentationModel} is given.
+   */
+  readonly vadModel?: string;
+  /**
+   * A pyannote segmentation model (`.onnx` file or folder). When given, offline diarization runs
+   * through sherpa-onnx's own `OfflineSpeakerDiarization` (pyannote segmentation + embeddings +
+   * clustering) instead of the VAD pipeline. Live diarization always uses the VAD pipeline.
+   */
+  readonly segmentationModel?: string;
+  /**
+   * Length of the embedding windows, seconds (1.5–3 s works best).
+   * @defaultValue 2
+   */
+  readonly windowSec?: number;
+  /**
+   * Step between windows, seconds; at most {@link windowSec}.
+   * @defaultValue 1
+   */
+  readonly hopSec?: number;
+  /**
+   * Cosine similarity under which clusters stop merging (offline) or a window is not matched to a
+   * known speaker (live). Higher finds more speakers.
+   * @defaultValue 0.55
+   */
+  readonly threshold?: number;
+  /**
+   * Speech probability above which Silero VAD reports speech.
+   * @defaultValue 0.5
+   */
+  readonly vadThreshold?: number;
+  /**
+   * Shortest silence that ends a speech span, seconds. Short values split speech at the pauses
+   * between speakers.
+   * @defaultValue 0.1
+   */
+  readonly minSilenceSec?: number;
+  /**
+   * Threads for each ONNX model.
+   * @defaultValue 1
+   */
+  readonly numThreads?: number;
+}
+
+/** {@link DiarizerOptions} with defaults applied. @internal */
+export type ResolvedDiarizerOptions = Required<Omit<DiarizerOptions, 'vadModel' | 'segmentationModel'>> & {
+  readonly vadModel: string | undefined;
+  readonly segmentationModel: string | undefined;
+};
+
+const DEFAULTS = {
+  windowSec: 2,
+  hopSec: 1,
+  threshold: 0.55,
+  vadThreshold: 0.5,
+  minSilenceSec: 0.1,
+  numThreads: 1,
+} as const;
+
+/** @internal */
+export function num(name: string, v: unknown, min: number, max: number, opts: { minExclusive?: boolean; integer?: boolean } = {}): number {
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (opts.minExclusive ? v > min : v >= min) &&
+    v <= max &&
+    (!opts.integer || Number.isInteger(v));
+  if (!ok) {
+    const kind = opts.integer ? 'an integer' : 'a finite number';
+    const lo = `${opts.minExclusive ? '>' : '>='} ${min}`;
+    const hi = Number.isFinite(max) ? ` and <= ${max}` : '';
+    throw new InvalidArgumentError(`\`${name}\` must be ${kind} ${lo}${hi}, got ${String(v)}`);
+  }
+  return v as number;
+}
+
+function str(name: string, v: unknown, required: boolean): string | undefined {
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || v === '') {
+    throw new InvalidArgumentError(`\`${name}\` must be a non-empty path string, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Validates options eagerly (types and ranges only; files are checked on load). @internal */
+export function resolveDiarizerOptions(options: DiarizerOptions): ResolvedDiarizerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`\`options\` must be an object with at least \`embeddingModel\`, got ${String(options)}`);
+  }
+  const o = { ...DEFAULTS, ...options };
+  const embeddingModel = str('embeddingModel', o.embeddingModel, true)!;
+  const segmentationModel = str('segmentationModel', o.segmentationModel, false);
+  const vadModel = str('vadModel', o.vadModel, segmentationModel === undefined);
+  const windowSec = num('windowSec', o.windowSec, 0.5, 10);
+  const hopSec = num('hopSec', o.hopSec, 0.1, windowSec);
+  return {
+    embeddingModel,
+    vadModel,
+    segmentationModel,
+    windowSec,
+    hopSec,
+    threshold: num('threshold', o.threshold, -1, 1),
+    vadThreshold: num('vadThreshold', o.vadThreshold, 0, 1, { minExclusive: true }),
+    minSilenceSec: num('minSilenceSec', o.minSilenceSec, 0.01, 10),
+    numThreads: num('numThreads', o.numThreads, 1, 64, { integer: true }),
+  };
+}
+
+/**
+ * The `.onnx` file of a model given as a file or a folder (`model.json` `files.model`, else the
+ * folder's only `.onnx`).
+ * @internal
+ */
+export function onnxPath(path: string, what: string): string {
+  if (!existsSync(path)) throw new ModelError(`${what} model not found: ${path}`, { path });
+  if (!statSync(path).isDirectory()) return path;
+  const manifest = join(path, 'model.json');
+  if (existsSync(manifest)) {
+    let m: unknown;
+    try {
+      m = JSON.parse(readFileSync(manifest, 'utf8'));
+    } catch (e) {
+      throw new ModelError(`${what} model folder has an unreadable model.json: ${manifest}`, { path: manifest, cause: e });
+    }
+    const file = (m as { files?: { model?: unknown } } | null)?.files?.model;
+    if (typeof file !== 'string') {
+      throw new ModelError(`${what} model.json has no \`files.model\`: ${manifest}`, { path: manifest });
+    }
+    return join(path, file);
+  }
+  const onnx = readdirSync(path).filter((f) => f.endsWith('.onnx'));
+  if (onnx.length !== 1) {
+    throw new ModelError(
+      `${what} model folder must hold a model.json or exactly one .onnx file, found ${onnx.length}: ${path}`,
+      { path },
+    );
+  }
+  return join(path, onnx[0]!);
+}
+
+/** Per-call clustering options. */
+export interface ClusteringCallOptions {
+  /** Exact number of speakers, when known. */
+  readonly numSpeakers?: number;
+  /** Fewest speakers to report. */
+  readonly minSpeakers?: number;
+  /** Most speakers to report. */
+  readonly maxSpeakers?: number;
+  /** Overrides {@link DiarizerOptions.threshold} for this call. */
+  readonly threshold?: number;
+  /** Cancels the call; it rejects with `AbortedError`. */
+  readonly abortSignal?: AbortSignal;
+}
+
+/** @internal */
+export function checkCallOptions(o: ClusteringCallOptions | undefined): ClusteringCallOptions {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError(`\`options\` must be an object, got ${String(o)}`);
+  if (o.numSpeakers !== undefined) num('numSpeakers', o.numSpeakers, 1, 1000, { integer: true });
+  if (o.minSpeakers !== undefined) num('minSpeakers', o.minSpeakers, 1, 1000, { integer: true });
+  if (o.maxSpeakers !== undefined) num('maxSpeakers', o.maxSpeakers, 1, 1000, { integer: true });
+  if (o.minSpeakers !== undefined && o.maxSpeakers !== undefined && o.minSpeakers > o.maxSpeakers) {
+    throw new InvalidArgumentError(`\`minSpeakers\` (${o.minSpeakers}) must be <= \`maxSpeakers\` (${o.maxSpeakers})`);
+  }
+  if (o.threshold !== undefined) num('threshold', o.threshold, -1, 1);
+  if (o.abortSignal !== undefined && !(o.abortSignal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('`abortSignal` must be an AbortSignal');
+  }
+  return o;
+}
