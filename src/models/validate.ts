@@ -87,7 +87,7 @@ function checkMetadata(model: ResolvedModel, role: string, header: OnnxHeader, p
       if (!md.has(key)) {
         const hint = md.size === 0 ? ' (the file has no metadata at all)' : modelType !== undefined ? ` (its model_type is "${modelType}": is the family right?)` : '';
         throw new ModelError(
-          `${path}: ONNX metadata key "${key}" is missing, but sherpa-onnx's ${label} loader needs it${hint}; this file is not a ${label} ${role} model`,
+          `${path}: ONNX metadata key "${key}" is missing, but sherpa-onnx's ${label} loader needs it${hint}; this file is not a ${label} ${role === 'model' ? 'model' : `${role} model`}`,
           { path },
         );
       }
