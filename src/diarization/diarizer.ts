@@ -228,7 +228,19 @@ export function clusterEmbeddings(
   let sample = embeddings;
   let picked: number[] | undefined;
   if (n > MAX_EXACT_WINDOWS) {
-    picked = Array.from({ length: MAX_EXACT_WINDOWS }, (_, i) => Math.floor((i * n) / MAX_EXACT_WINDOWS));
+    // A deterministic random sample (an even stride could alias with periodic turn-taking).
+    const idx = Int32Array.from({ length: n }, (_, i) => i);
+    let r = 0x2545f491;
+    for (let i = 0; i < MAX_EXACT_WINDOWS; i++) {
+      r ^= r << 13;
+      r ^= r >>> 17;
+      r ^= r << 5;
+      const j = i + ((r >>> 0) % (n - i));
+      const tmp = idx[i]!;
+      idx[i] = idx[j]!;
+      idx[j] = tmp;
+    }
+    picked = [...idx.subarray(0, MAX_EXACT_WINDOWS)].sort((a, b) => a - b);
     sample = picked.map((i) => embeddings[i]!);
   }
   let labels = agglomerativeCluster(sample, {

@@ -115,6 +115,8 @@ export class OnlineDiarizer {
   #load(): void {
     if (this.#disposed) throw new BackendUnavailableError('This OnlineDiarizer has been disposed');
     if (this.#vad !== undefined) return;
+    // The final pass uses the segmentation model, when one is given: fail early on a bad one.
+    if (this.#o.segmentationModel !== undefined) checkOnnxFile(onnxPath(this.#o.segmentationModel, 'Segmentation'), 'Segmentation');
     const vadPath = onnxPath(this.#o.vadModel!, 'VAD');
     checkOnnxFile(vadPath, 'VAD');
     const extractor = new EmbeddingExtractor(onnxPath(this.#o.embeddingModel, 'Speaker embedding'), this.#o.numThreads);

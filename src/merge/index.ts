@@ -76,7 +76,7 @@ function checkSpan(kind: string, i: number, start: unknown, end: unknown): void 
 /**
  * The turns of each speaker united (overlapping or touching turns of one speaker become one), cut
  * into elementary intervals between consecutive boundaries, each with the speakers active in it.
- * Speakers are numbered by first appearance (earliest turn start).
+ * Speakers are numbered by first appearance (earliest turn start; equal starts by label).
  */
 interface Timeline {
   /** Boundaries, ascending; interval k is [bounds[k], bounds[k+1]). */
@@ -95,7 +95,7 @@ function buildTimeline(turns: readonly SpeakerTurn[]): Timeline {
     }
     return t;
   }).filter((t) => t.end > t.start);
-  sorted.sort((a, b) => a.start - b.start || a.end - b.end);
+  sorted.sort((a, b) => a.start - b.start || (a.speaker < b.speaker ? -1 : a.speaker > b.speaker ? 1 : 0));
   const index = new Map<string, number>();
   const labels: string[] = [];
   // Per speaker: union of its turns (turns are sorted by start, so each speaker's list is too).
