@@ -1,4 +1,176 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { constants } from 'node:fs';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { decodeAudio } from '../../audio/index.js';
+import { ASRError, InvalidArgumentError, InvalidAudioError } from '../../errors/index.js';
+import { formatTranscription, OUTPUT_FORMATS, type OutputFormat } from '../../format/index.js';
+import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../../spec/index.js';
+import { createCliBackend, type CliBackendOptions } from '../backend-factory.js';
+import { action, parsePositiveInt } from '../io.js';
 
-/** Registers the `transcribe` subcommand (not built yet). */
-export function register(_program: Command): void {}
+/** Parsed options of `hybrid-asr transcribe`. */
+interface TranscribeFlags {
+  readonly backend: CliBackendOptions['backend'];
+  readonly model?: string;
+  readonly format: OutputFormat;
+  readonly diarize?: boolean;
+  readonly language?: string;
+  readonly output?: string;
+  readonly threads?: number;
+  readonly remoteUrl?: string;
+  readonly apiKey?: string;
+}
+
+const EXTENSIONS: Record<OutputFormat, string> = { text: 'txt', json: 'json', srt: 'srt', vtt: 'vtt' };
+
+/** Registers `hybrid-asr transcribe <file...>`. */
+export function register(program: Command): void {
+  program
+    .command('transcribe')
+    .description('Transcribe audio files (WAV) and print or save the result.')
+    .argument('<file...>', 'audio files to transcribe')
+    .addOption(new Option('--backend <backend>', 'which backend runs the model').choices(['native', 'remote', 'auto']).default('auto'))
+    .option('--model <id|dir>', 'model folder, or a model name/id (see `hybrid-asr models list`)')
+    .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'))
+    .option('--diarize', 'label speakers (S1, S2, …)')
+    .option('--language <code>', 'language of the audio (ISO 639-1, e.g. en)', parseLanguage)
+    .option('--output <path>', 'write to this file, or into this folder as <name>.<ext> (required with several files in json/srt/vtt)')
+    .option('--threads <n>', 'CPU threads for the native backend', parsePositiveInt('--threads'))
+    .option('--remote-url <url>', 'server URL for the remote backend', parseUrl)
+    .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  hybrid-asr transcribe talk.wav
+  hybrid-asr transcribe talk.wav --format srt --output talk.srt
+  hybrid-asr transcribe a.wav b.wav --format vtt --output captions/
+  hybrid-asr transcribe meeting.wav --diarize --backend remote --remote-url http://127.0.0.1:8080`,
+    )
+    .action(action(run));
+}
+
+function parseLanguage(value: string): string {
+  if (!/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(value)) {
+    throw new InvalidArgumentError(`--language must be a language code such as "en" or "pt-BR", got "${value}"`);
+  }
+  return value;
+}
+
+function parseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`--remote-url must be an http(s) or ws(s) URL, got "${value}"`);
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+    throw new InvalidArgumentError(`--remote-url must be an http(s) or ws(s) URL, got "${value}"`);
+  }
+  return value;
+}
+
+/** Checks that `file` is a readable file of audio we can decode; throws a one-line, user-facing error. */
+async function checkInput(file: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new InvalidArgumentError(`cannot read "${file}": ${why}`, { cause: e });
+  }
+  if (!info.isFile()) throw new InvalidArgumentError(`cannot read "${file}": not a file`);
+  try {
+    await access(file, constants.R_OK);
+  } catch (e) {
+    throw new InvalidArgumentError(`cannot read "${file}": permission denied`, { cause: e });
+  }
+  try {
+    // Decoding the whole file is the one check the audio module offers today; a header-only probe
+    // would make this cheaper for long recordings.
+    await decodeAudio(file, { sampleRate: 16_000 });
+  } catch (e) {
+    if (ASRError.isInstance(e)) throw new InvalidAudioError(`"${file}" is not audio we can read: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Where each input's output goes: `undefined` for stdout. */
+async function outputPaths(files: readonly string[], flags: TranscribeFlags): Promise<(string | undefined)[]> {
+  const out = flags.output;
+  if (out === undefined) {
+    if (files.length > 1 && flags.format !== 'text') {
+      throw new InvalidArgumentError(
+        `--format ${flags.format} with several files needs --output <folder> (one ${EXTENSIONS[flags.format]} file per input)`,
+      );
+    }
+    return files.map(() => undefined);
+  }
+  const isDir = await stat(out).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (files.length === 1 && !isDir && !/[\\/]$/.test(out)) return [out];
+  const seen = new Map<string, string>();
+  return files.map((f) => {
+    const name = `${basename(f, extname(f))}.${EXTENSIONS[flags.format]}`;
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new InvalidArgumentError(`"${other}" and "${f}" would both be written to ${join(out, name)}; transcribe them separately`);
+    }
+    seen.set(name, f);
+    return join(out, name);
+  });
+}
+
+function describeWarning(w: TranscriptionWarning): string {
+  switch (w.type) {
+    case 'unsupported':
+      return `${w.feature} is not supported${w.details === undefined ? '' : ` (${w.details})`}; ignored`;
+    case 'fallback':
+      return `used the ${w.to} backend instead of ${w.from}: ${w.reason}`;
+    case 'other':
+      return w.message;
+  }
+}
+
+async function run(signal: AbortSignal, files: string[], flags: TranscribeFlags): Promise<void> {
+  // Everything the user can get wrong is checked before a model is loaded or a socket opened.
+  for (const f of files) await checkInput(f);
+  const targets = await outputPaths(files, flags);
+  const backendOptions: CliBackendOptions = {
+    backend: flags.backend,
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.remoteUrl === undefined ? {} : { remoteUrl: flags.remoteUrl }),
+    ...(flags.apiKey === undefined ? {} : { apiKey: flags.apiKey }),
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...(flags.diarize === true ? { diarize: true } : {}),
+  };
+  const config: TranscriptionConfig = {
+    abortSignal: signal,
+    ...(flags.diarize === true ? { diarization: true } : {}),
+    ...(flags.language === undefined ? {} : { language: flags.language }),
+  };
+  let backend: ASRBackend | undefined;
+  try {
+    backend = await createCliBackend(backendOptions);
+    for (const [i, file] of files.entries()) {
+      const result = await backend.transcribe(resolve(file), config);
+      for (const w of result.warnings) process.stderr.write(`hybrid-asr: warning: ${file}: ${describeWarning(w)}\n`);
+      const body = formatTranscription(result, flags.format);
+      const target = targets[i];
+      if (target === undefined) {
+        if (files.length > 1) process.stdout.write(`${i > 0 ? '\n' : ''}==> ${file} <==\n`);
+        process.stdout.write(body);
+      } else {
+        await mkdir(resolve(target, '..'), { recursive: true });
+        await writeFile(target, body);
+        process.stderr.write(`hybrid-asr: wrote ${target}\n`);
+      }
+    }
+  } finally {
+    await backend?.dispose();
+  }
+}
