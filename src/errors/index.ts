@@ -36,7 +36,7 @@ export class ASRError extends Error {
    * Cross-realm type guard: true for errors of this class (or a subclass) from any copy of the
    * package. `ASRError.isInstance(e)` is true for every hybrid-asr error.
    */
-  static isInstance<T extends typeof ASRError>(this: T, e: unknown): e is InstanceType<T> {
+  static isInstance<T extends ASRError>(this: { readonly prototype: T; readonly name: string }, e: unknown): e is T {
     if (typeof e !== 'object' || e === null) return false;
     const marks = (e as { [MARK]?: readonly string[] })[MARK];
     return Array.isArray(marks) && marks.includes(this.name);
