@@ -226,7 +226,7 @@ describe('TestBackend.transcribeStream', () => {
     } catch (e) {
       caught = e;
     }
-    expect(StreamInterruptedError.isInstance(caught)).toBe(true);
+    expect(caught).toBeInstanceOf(StreamInterruptedError);
     const err = caught as StreamInterruptedError;
     expect(err.audioOffsetSec).toBeCloseTo(1.0, 5);
     expect(err.unacknowledgedAudio.length).toBe(Math.round((2.5 - 1.0) * 16_000));
