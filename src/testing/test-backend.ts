@@ -203,11 +203,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * ```
  */
 export class TestBackend implements ASRBackend {
-  /** {@inheritDoc ASRBackend.id} */
+  /** Stable identifier (`'test'` unless set); used in `Transcription.backend`. */
   readonly id: string;
-  /** {@inheritDoc ASRBackend.name} */
+  /** Human-readable name. */
   readonly name: string;
-  /** {@inheritDoc ASRBackend.capabilities} */
+  /** What this backend claims it can do (frozen). */
   readonly capabilities: BackendCapabilities;
   /** Whether the backend is available; set it to simulate an outage or a recovery. */
   available: boolean;
@@ -274,7 +274,7 @@ export class TestBackend implements ASRBackend {
     for (let i = 0; i < count; i++) this.#failures.push(error);
   }
 
-  /** {@inheritDoc ASRBackend.isAvailable} */
+  /** Resolves {@link TestBackend.available} (false once disposed or when aborted); never throws. */
   async isAvailable(options?: { readonly abortSignal?: AbortSignal }): Promise<boolean> {
     try {
       const signal = options?.abortSignal;
@@ -286,7 +286,7 @@ export class TestBackend implements ASRBackend {
     }
   }
 
-  /** {@inheritDoc ASRBackend.transcribe} */
+  /** Decodes the audio, runs the script on it, and returns the result with warnings for unsupported options. */
   async transcribe(audio: AudioInput, options: TranscriptionConfig = {}): Promise<Transcription> {
     const call: Mutable<TestTranscribeCall> = { method: 'transcribe', config: options, audio: undefined };
     this.#calls.push(call);
@@ -323,12 +323,15 @@ export class TestBackend implements ASRBackend {
     }
   }
 
-  /** {@inheritDoc ASRBackend.transcribeStream} */
+  /**
+   * Streams the script as audio arrives: partials as words are heard, a final at each pause of
+   * `segmentGapSec`, `end` last. Stops pulling audio when the consumer stops iterating.
+   */
   transcribeStream(audio: AsyncIterable<AudioChunk>, options: StreamConfig = {}): AsyncIterable<TranscriptionEvent> {
     return this.#stream(audio, options);
   }
 
-  /** {@inheritDoc ASRBackend.dispose} */
+  /** Marks the backend disposed (idempotent); later calls reject with `BackendUnavailableError`. */
   async dispose(): Promise<void> {
     this.#disposed = true;
   }
