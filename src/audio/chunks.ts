@@ -1,0 +1,103 @@
+import type { AudioChunk } from '../spec/index.js';
+import { InvalidAudioError } from '../errors/index.js';
+import { Resampler } from './resampler.js';
+import { MAX_CHANNELS, MAX_SAMPLE_RATE } from './wav.js';
+
+function checkChunk(chunk: AudioChunk): { rate: number; channels: number } {
+  if (typeof chunk !== 'object' || chunk === null) {
+    throw new InvalidAudioError(`Audio chunk must be an object { samples, sampleRate, channels? }, got ${chunk === null ? 'null' : typeof chunk}`);
+  }
+  const { samples, sampleRate } = chunk;
+  const channels = chunk.channels ?? 1;
+  if (!(samples instanceof Float32Array) && !(samples instanceof Int16Array)) {
+    throw new InvalidAudioError('Audio chunk `samples` must be a Float32Array or an Int16Array');
+  }
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > MAX_SAMPLE_RATE) {
+    throw new InvalidAudioError(`Audio chunk \`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${String(sampleRate)}`);
+  }
+  if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+    throw new InvalidAudioError(`Audio chunk \`channels\` must be a whole number in 1..${MAX_CHANNELS}, got ${String(channels)}`);
+  }
+  if (samples.length % channels !== 0) {
+    throw new InvalidAudioError(`Audio chunk of ${samples.length} samples is not a whole number of ${channels}-channel frames`);
+  }
+  return { rate: sampleRate, channels };
+}
+
+/**
+ * Validates one live-audio chunk and returns it as mono float samples in [-1, 1]: `Int16Array`
+ * samples are scaled by 1/32768, channels are averaged. NaN / infinite float samples are rejected
+ * with an `InvalidAudioError`.
+ */
+export function chunkToMono(chunk: AudioChunk): Float32Array {
+  const { channels } = checkChunk(chunk);
+  const { samples } = chunk;
+  const isInt = samples instanceof Int16Array;
+  const frames = samples.length / channels;
+  const out = new Float32Array(frames);
+  const scale = (isInt ? 1 / 32768 : 1) / channels;
+  for (let f = 0; f < frames; f++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) {
+      const v = samples[f * channels + c]!;
+      if (!isInt && !Number.isFinite(v)) {
+        throw new InvalidAudioError(`Audio chunk contains a ${Number.isNaN(v) ? 'NaN' : 'infinite'} sample at frame ${f}`);
+      }
+      sum += v;
+    }
+    const m = sum * scale;
+    out[f] = m > 1 ? 1 : m < -1 ? -1 : m;
+  }
+  return out;
+}
+
+/**
+ * Turns the chunks of one live stream into mono float samples at a fixed rate (for
+ * `transcribeStream()` implementations). Every chunk is validated; the sample rate and channel
+ * count must stay the same for the whole stream. Resampling is stateful, so chunk boundaries leave
+ * no artefacts.
+ */
+export class ChunkNormalizer {
+  /** Output rate, Hz. */
+  readonly targetRate: number;
+  private rate: number | undefined;
+  private channels: number | undefined;
+  private resampler: Resampler | undefined;
+  /** Source frames seen so far. */
+  private frames = 0;
+
+  /** @param targetRate - the rate the consumer needs, Hz. */
+  constructor(targetRate: number) {
+    if (!Number.isInteger(targetRate) || targetRate <= 0 || targetRate > MAX_SAMPLE_RATE) {
+      throw new InvalidAudioError(`\`targetRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${targetRate}`);
+    }
+    this.targetRate = targetRate;
+  }
+
+  /** Seconds of source audio pushed so far. */
+  get durationSec(): number {
+    return this.rate === undefined ? 0 : this.frames / this.rate;
+  }
+
+  /** Validates and converts the next chunk. */
+  push(chunk: AudioChunk): Float32Array {
+    const { rate, channels } = checkChunk(chunk);
+    if (this.rate === undefined) {
+      this.rate = rate;
+      this.channels = channels;
+      if (rate !== this.targetRate) this.resampler = new Resampler(rate, this.targetRate);
+    } else if (rate !== this.rate || channels !== this.channels) {
+      throw new InvalidAudioError(
+        `Audio chunk format changed mid-stream: ${rate} Hz × ${channels} ch after ${this.rate} Hz × ${this.channels} ch`,
+      );
+    }
+    const mono = chunkToMono(chunk);
+    this.frames += mono.length;
+    return this.resampler ? this.resampler.process(mono) : mono;
+  }
+
+  /** Ends the stream: returns what the resampler still holds. */
+  flush(): Float32Array {
+    return this.resampler ? this.resampler.flush() : new Float32Array(0);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Audio input: WAV (path, bytes or stream; 8/16/24/32-bit PCM, 32/64-bit float, extensible, any
+ * channel count and rate), raw PCM16 / float, live chunks; downmixing and anti-aliased resampling.
+ *
+ * @module
+ */
+export { decodeAudio, openAudio } from './reader.js';
+export type { AudioReader, DecodeOptions, DecodedAudio, OpenAudioOptions } from './reader.js';
+export { ChunkNormalizer, chunkToMono } from './chunks.js';
+export { Resampler, resample } from './resampler.js';
+export type { ResamplerOptions } from './resampler.js';
+export { encodeWav } from './wav.js';
+export type { AudioFormatInfo, EncodeWavOptions } from './wav.js';

@@ -1,0 +1,454 @@
+import { open, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import type { AudioInput } from '../spec/index.js';
+import { InvalidArgumentError, InvalidAudioError, throwIfAborted } from '../errors/index.js';
+import { Resampler } from './resampler.js';
+import { type AudioFormatInfo, MAX_CHANNELS, MAX_SAMPLE_RATE, framesToMono, parseFmtChunk } from './wav.js';
+
+/** Options of {@link decodeAudio} and {@link openAudio}. */
+export interface DecodeOptions {
+  /** Output sample rate, Hz. @defaultValue the source's rate */
+  readonly sampleRate?: number;
+  /** Reject audio longer than this many seconds with an `InvalidAudioError`. @defaultValue no limit */
+  readonly maxDurationSec?: number;
+  /** Cancels reading; rejects with `AbortedError`. */
+  readonly abortSignal?: AbortSignal;
+}
+
+/** Options of {@link openAudio}. */
+export interface OpenAudioOptions extends DecodeOptions {
+  /** Source frames per output chunk (approximately; the last chunk may be shorter). @defaultValue 16384 */
+  readonly chunkFrames?: number;
+}
+
+/** Decoded audio: mono samples in [-1, 1]. */
+export interface DecodedAudio {
+  /** Mono samples in [-1, 1]. */
+  readonly samples: Float32Array;
+  /** Rate of `samples`, Hz. */
+  readonly sampleRate: number;
+  /** Length in seconds. */
+  readonly durationSec: number;
+  /** The source's format. */
+  readonly format: AudioFormatInfo;
+}
+
+/**
+ * Incremental reader: an async iterable of mono chunks at {@link AudioReader.sampleRate}. It pulls
+ * its source only as the consumer asks (memory does not grow with the length of the input), and
+ * closes files when iteration ends, breaks or fails, or on {@link AudioReader.close}.
+ */
+export interface AudioReader extends AsyncIterable<Float32Array> {
+  /** The source's format. */
+  readonly format: AudioFormatInfo;
+  /** Rate of the chunks this reader yields, Hz. */
+  readonly sampleRate: number;
+  /** Length in seconds when known up front, else `undefined`. */
+  readonly durationSec: number | undefined;
+  /** Releases the source. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A pull-based byte source with look-ahead bounded to one source chunk. */
+class ByteSource {
+  private pending: Buffer = Buffer.alloc(0);
+  private done = false;
+  /** Bytes consumed from the start of the input. */
+  consumed = 0;
+
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    private readonly closer: () => Promise<void>,
+    /** Total size when known. */
+    readonly size: number | undefined,
+  ) {}
+
+  private async fill(n: number): Promise<void> {
+    while (this.pending.length < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        break;
+      }
+      const chunk = r.value;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new InvalidAudioError(`Audio stream yielded a ${typeof chunk}; expected Buffer / Uint8Array chunks`);
+      }
+      this.pending = this.pending.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.pending, chunk]);
+    }
+  }
+
+  /** Reads up to `n` bytes (fewer only at end of input). */
+  async read(n: number): Promise<Buffer> {
+    await this.fill(n);
+    const take = Math.min(n, this.pending.length);
+    const out = this.pending.subarray(0, take);
+    this.pending = this.pending.subarray(take);
+    this.consumed += take;
+    return out;
+  }
+
+  /** Reads whatever is buffered, or the next source chunk, up to `max` bytes; empty at end. */
+  async readSome(max: number): Promise<Buffer> {
+    if (this.pending.length === 0) await this.fill(1);
+    return this.read(Math.min(max, this.pending.length));
+  }
+
+  /** Skips `n` bytes; returns how many were actually skipped. */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const b = await this.readSome(Math.min(left, 1 << 20));
+      if (b.length === 0) break;
+      left -= b.length;
+    }
+    return n - left;
+  }
+
+  async close(): Promise<void> {
+    this.done = true;
+    this.pending = Buffer.alloc(0);
+    try {
+      await this.it.return?.();
+    } finally {
+      await this.closer();
+    }
+  }
+}
+
+const FILE_CHUNK = 64 * 1024;
+
+const fmtNum = (n: number): string => n.toLocaleString('en-US');
+
+async function openFile(path: string, signal: AbortSignal | undefined): Promise<ByteSource> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new InvalidAudioError(`Audio path is not a file: ${path}`);
+    size = st.size;
+  } catch (e) {
+    if (InvalidAudioError.isInstance(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InvalidAudioError(code === 'ENOENT' ? `Audio file not found: ${path}` : `Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const fh = await open(path, 'r').catch((e: unknown) => {
+    throw new InvalidAudioError(`Cannot open audio file ${path}: ${(e as Error).message}`, { cause: e });
+  });
+  let closed = false;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let pos = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      const buf = Buffer.allocUnsafe(FILE_CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, FILE_CHUNK, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  }
+  return new ByteSource(chunks(), async () => {
+    if (!closed) {
+      closed = true;
+      await fh.close();
+    }
+  }, size);
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
+  return typeof x === 'object' && x !== null && typeof (x as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
+function checkRawFormat(sampleRate: unknown, channels: unknown): { sampleRate: number; channels: number } {
+  if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > MAX_SAMPLE_RATE) {
+    throw new InvalidAudioError(`Raw audio \`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${String(sampleRate)}`);
+  }
+  const ch = channels ?? 1;
+  if (typeof ch !== 'number' || !Number.isInteger(ch) || ch < 1 || ch > MAX_CHANNELS) {
+    throw new InvalidAudioError(`Raw audio \`channels\` must be a whole number in 1..${MAX_CHANNELS}, got ${String(channels)}`);
+  }
+  return { sampleRate, channels: ch };
+}
+
+/** Mono float from interleaved float samples, rejecting NaN / Infinity. */
+function floatToMono(samples: Float32Array, channels: number): Float32Array {
+  if (samples.length % channels !== 0) {
+    throw new InvalidAudioError(`${samples.length} float samples are not a whole number of ${channels}-channel frames`);
+  }
+  const frames = samples.length / channels;
+  const out = new Float32Array(frames);
+  for (let f = 0; f < frames; f++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) {
+      const v = samples[f * channels + c]!;
+      if (!Number.isFinite(v)) {
+        throw new InvalidAudioError(`Float audio contains a ${Number.isNaN(v) ? 'NaN' : 'infinite'} sample at frame ${f}`);
+      }
+      sum += v;
+    }
+    const m = sum / channels;
+    out[f] = m > 1 ? 1 : m < -1 ? -1 : m;
+  }
+  return out;
+}
+
+/** Mono float from interleaved 16-bit little-endian PCM bytes. */
+function pcm16ToMono(data: Uint8Array, channels: number): Float32Array {
+  if (data.byteLength % (2 * channels) !== 0) {
+    throw new InvalidAudioError(`${data.byteLength} bytes of PCM16 are not a whole number of ${channels}-channel frames (${2 * channels} bytes each)`);
+  }
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return framesToMono(b, { sampleRate: 1, channels, bitsPerSample: 16, encoding: 'pcm', formatTag: 0 }, 0);
+}
+
+interface Prepared {
+  format: AudioFormatInfo;
+  /** Yields mono chunks at the source rate. */
+  chunks: () => AsyncGenerator<Float32Array>;
+  close: () => Promise<void>;
+}
+
+function fromMono(mono: Float32Array, format: AudioFormatInfo, chunkFrames: number): Prepared {
+  return {
+    format,
+    async *chunks() {
+      for (let i = 0; i < mono.length; i += chunkFrames) yield mono.subarray(i, i + chunkFrames);
+    },
+    close: async () => {},
+  };
+}
+
+/** Reads RIFF/WAVE headers up to the start of the data chunk. */
+async function readWavHeader(src: ByteSource): Promise<AudioFormatInfo> {
+  const riff = await src.read(12);
+  if (riff.length === 0) throw new InvalidAudioError('Audio input is empty (0 bytes)');
+  if (riff.length < 12) throw new InvalidAudioError(`Not a WAV file: only ${riff.length} bytes, a RIFF header needs 12`);
+  const magic = riff.toString('latin1', 0, 4);
+  if (magic === 'RIFX') throw new InvalidAudioError('Big-endian WAV (RIFX) is not supported');
+  if (magic !== 'RIFF' && magic !== 'RF64') {
+    throw new InvalidAudioError(`Not a WAV file: expected "RIFF" at byte 0, found ${JSON.stringify(riff.toString('latin1', 0, 4))}`);
+  }
+  if (riff.toString('latin1', 8, 12) !== 'WAVE') {
+    throw new InvalidAudioError(`Not a WAV file: expected "WAVE" at byte 8, found ${JSON.stringify(riff.toString('latin1', 8, 12))}`);
+  }
+  let fmt: Omit<AudioFormatInfo, 'dataBytes'> | undefined;
+  for (;;) {
+    const hdr = await src.read(8);
+    if (hdr.length < 8) {
+      throw new InvalidAudioError(fmt ? 'WAV has no data chunk' : 'WAV has no fmt chunk');
+    }
+    const id = hdr.toString('latin1', 0, 4);
+    const size = hdr.readUInt32LE(4);
+    if (id === 'data') {
+      if (!fmt) throw new InvalidAudioError('WAV data chunk comes before the fmt chunk');
+      const streamed = size === 0 || size === 0xffffffff;
+      if (!streamed && src.size !== undefined && src.consumed + size > src.size) {
+        throw new InvalidAudioError(
+          `WAV data chunk truncated: header says ${fmtNum(size)} bytes, file has ${fmtNum(src.size - src.consumed)}`,
+        );
+      }
+      let dataBytes: number | undefined = streamed ? undefined : size;
+      if (streamed && src.size !== undefined) dataBytes = src.size - src.consumed;
+      return { ...fmt, dataBytes };
+    }
+    const padded = size + (size & 1);
+    if (id === 'fmt ') {
+      if (size > 1024) throw new InvalidAudioError(`WAV fmt chunk is ${fmtNum(size)} bytes; that is not a valid fmt chunk`);
+      const body = await src.read(padded);
+      if (body.length < size) throw new InvalidAudioError(`WAV fmt chunk truncated: header says ${size} bytes, file has ${body.length}`);
+      fmt = parseFmtChunk(body.subarray(0, size));
+      continue;
+    }
+    if (src.size !== undefined && src.consumed + size > src.size) {
+      throw new InvalidAudioError(
+        `WAV ${JSON.stringify(id)} chunk truncated: header says ${fmtNum(size)} bytes, file has ${fmtNum(src.size - src.consumed)}`,
+      );
+    }
+    const skipped = await src.skip(padded);
+    if (skipped < size) {
+      throw new InvalidAudioError(`WAV ${JSON.stringify(id)} chunk truncated: header says ${fmtNum(size)} bytes, input ended after ${fmtNum(skipped)}`);
+    }
+  }
+}
+
+function fromWav(src: ByteSource, format: AudioFormatInfo, chunkFrames: number): Prepared {
+  const frameBytes = (format.bitsPerSample / 8) * format.channels;
+  const want = chunkFrames * frameBytes;
+  return {
+    format,
+    async *chunks() {
+      let left = format.dataBytes;
+      let frames = 0;
+      let carry = Buffer.alloc(0);
+      for (;;) {
+        const max = left === undefined ? want : Math.min(want, left);
+        if (max === 0) break;
+        const got = await src.read(max);
+        if (got.length === 0) break;
+        if (left !== undefined) left -= got.length;
+        const bytes = carry.length ? Buffer.concat([carry, got]) : got;
+        const whole = bytes.length - (bytes.length % frameBytes);
+        carry = Buffer.from(bytes.subarray(whole));
+        if (whole > 0) {
+          const mono = framesToMono(bytes.subarray(0, whole), format, frames);
+          frames += mono.length;
+          yield mono;
+        }
+        if (got.length < max) break;
+      }
+      if (left !== undefined && left > 0) {
+        throw new InvalidAudioError(
+          `WAV data chunk truncated: header says ${fmtNum(format.dataBytes!)} bytes, input ended after ${fmtNum(format.dataBytes! - left)}`,
+        );
+      }
+      if (frames === 0) throw new InvalidAudioError('WAV has no audio data');
+      // A trailing partial frame (streamed WAVs cut mid-frame) is dropped.
+    },
+    close: () => src.close(),
+  };
+}
+
+async function prepare(input: AudioInput, chunkFrames: number, signal: AbortSignal | undefined): Promise<Prepared> {
+  if (input instanceof Float32Array) {
+    if (input.length === 0) throw new InvalidAudioError('Audio input has no samples');
+    const mono = floatToMono(input, 1);
+    return fromMono(mono, { sampleRate: 16000, channels: 1, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: input.byteLength }, chunkFrames);
+  }
+  if (typeof input === 'object' && input !== null && 'format' in input && !(input instanceof Uint8Array) && !(input instanceof Readable)) {
+    const raw = input as { format: unknown };
+    if (raw.format === 'pcm16') {
+      const r = input as { data: unknown; sampleRate: unknown; channels?: unknown };
+      if (!(r.data instanceof Uint8Array)) throw new InvalidAudioError('PCM16 audio `data` must be a Buffer or Uint8Array');
+      const { sampleRate, channels } = checkRawFormat(r.sampleRate, r.channels);
+      if (r.data.byteLength === 0) throw new InvalidAudioError('PCM16 audio has no samples');
+      const mono = pcm16ToMono(r.data, channels);
+      return fromMono(mono, { sampleRate, channels, bitsPerSample: 16, encoding: 'pcm', formatTag: 0, dataBytes: r.data.byteLength }, chunkFrames);
+    }
+    if (raw.format === 'f32') {
+      const r = input as { samples: unknown; sampleRate: unknown; channels?: unknown };
+      if (!(r.samples instanceof Float32Array)) throw new InvalidAudioError('Float audio `samples` must be a Float32Array');
+      const { sampleRate, channels } = checkRawFormat(r.sampleRate, r.channels);
+      if (r.samples.length === 0) throw new InvalidAudioError('Float audio has no samples');
+      const mono = floatToMono(r.samples, channels);
+      return fromMono(mono, { sampleRate, channels, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: r.samples.byteLength }, chunkFrames);
+    }
+    throw new InvalidArgumentError(`Unknown raw audio format ${JSON.stringify(raw.format)}; expected 'pcm16' or 'f32'`);
+  }
+  let src: ByteSource;
+  if (typeof input === 'string' || input instanceof URL) {
+    let path: string;
+    if (input instanceof URL) {
+      if (input.protocol !== 'file:') throw new InvalidArgumentError(`Only file: URLs can be read as audio, got ${input.protocol}`);
+      path = fileURLToPath(input);
+    } else path = input;
+    src = await openFile(path, signal);
+  } else if (input instanceof Uint8Array) {
+    const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    src = new ByteSource((async function* () {
+      if (b.length) yield b;
+    })(), async () => {}, b.length);
+  } else if (input instanceof Readable || isAsyncIterable(input)) {
+    const it = (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    src = new ByteSource(it, async () => {
+      if (input instanceof Readable) input.destroy();
+    }, undefined);
+  } else if (ArrayBuffer.isView(input)) {
+    throw new InvalidArgumentError(`Unsupported audio input: ${(input as object).constructor.name}; pass WAV bytes (Uint8Array/Buffer), a Float32Array, or { format: 'pcm16' | 'f32', … }`);
+  } else {
+    throw new InvalidArgumentError(`Unsupported audio input of type ${input === null ? 'null' : typeof input}; pass a WAV path, WAV bytes, a stream, or raw PCM with its format`);
+  }
+  try {
+    const format = await readWavHeader(src);
+    return fromWav(src, format, chunkFrames);
+  } catch (e) {
+    await src.close().catch(() => {});
+    throw e;
+  }
+}
+
+function validateOptions(options: OpenAudioOptions): void {
+  const { sampleRate, maxDurationSec, chunkFrames } = options;
+  if (sampleRate !== undefined && (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > MAX_SAMPLE_RATE)) {
+    throw new InvalidArgumentError(`\`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${sampleRate}`);
+  }
+  if (maxDurationSec !== undefined && !(maxDurationSec > 0)) {
+    throw new InvalidArgumentError(`\`maxDurationSec\` must be a number > 0, got ${maxDurationSec}`);
+  }
+  if (chunkFrames !== undefined && (!Number.isInteger(chunkFrames) || chunkFrames < 1)) {
+    throw new InvalidArgumentError(`\`chunkFrames\` must be a whole number ≥ 1, got ${chunkFrames}`);
+  }
+}
+
+/**
+ * Opens audio for incremental reading: mono chunks at `options.sampleRate` (default: the source's
+ * rate). Headers are read (and checked) before this resolves.
+ */
+export async function openAudio(input: AudioInput, options: OpenAudioOptions = {}): Promise<AudioReader> {
+  validateOptions(options);
+  const signal = options.abortSignal;
+  throwIfAborted(signal);
+  const prepared = await prepare(input, options.chunkFrames ?? 16384, signal);
+  const { format } = prepared;
+  const outRate = options.sampleRate ?? format.sampleRate;
+  const frameBytes = (format.bitsPerSample / 8) * format.channels;
+  const durationSec = format.dataBytes === undefined ? undefined : Math.floor(format.dataBytes / frameBytes) / format.sampleRate;
+  const maxSec = options.maxDurationSec;
+  if (maxSec !== undefined && durationSec !== undefined && durationSec > maxSec) {
+    await prepared.close();
+    throw new InvalidAudioError(`Audio is ${durationSec.toFixed(1)} s long; the limit is ${maxSec} s`);
+  }
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await prepared.close();
+  };
+  async function* iterate(): AsyncGenerator<Float32Array> {
+    const resampler = outRate === format.sampleRate ? undefined : new Resampler(format.sampleRate, outRate);
+    let frames = 0;
+    try {
+      for await (const chunk of prepared.chunks()) {
+        throwIfAborted(signal);
+        frames += chunk.length;
+        if (maxSec !== undefined && frames / format.sampleRate > maxSec) {
+          throw new InvalidAudioError(`Audio is longer than the limit of ${maxSec} s`);
+        }
+        const out = resampler ? resampler.process(chunk) : chunk;
+        if (out.length) yield out;
+      }
+      if (resampler) {
+        const tail = resampler.flush();
+        if (tail.length) yield tail;
+      }
+    } finally {
+      await close();
+    }
+  }
+  return {
+    format,
+    sampleRate: outRate,
+    durationSec,
+    close,
+    [Symbol.asyncIterator]: () => iterate(),
+  };
+}
+
+/** Decodes a whole input into memory: mono samples in [-1, 1] at `options.sampleRate`. */
+export async function decodeAudio(input: AudioInput, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  const reader = await openAudio(input, options);
+  const parts: Float32Array[] = [];
+  let total = 0;
+  for await (const c of reader) {
+    parts.push(c);
+    total += c.length;
+  }
+  const samples = parts.length === 1 ? parts[0]! : new Float32Array(total);
+  if (parts.length !== 1) {
+    let o = 0;
+    for (const p of parts) {
+      samples.set(p, o);
+      o += p.length;
+    }
+  }
+  return { samples, sampleRate: reader.sampleRate, durationSec: samples.length / reader.sampleRate, format: reader.format };
+}
