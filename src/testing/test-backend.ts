@@ -296,7 +296,10 @@ export class TestBackend implements ASRBackend {
       throwIfAborted(signal);
       this.#checkServing();
       const warnings = this.#warningsFor(options);
-      const decoded = await decodeAudio(audio, { sampleRate: this.capabilities.sampleRate ?? 16_000 });
+      const decoded = await decodeAudio(audio, {
+        sampleRate: this.capabilities.sampleRate ?? 16_000,
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      });
       throwIfAborted(signal);
       const heard: TestAudio = { samples: decoded.samples, sampleRate: decoded.sampleRate, durationSec: decoded.durationSec };
       call.audio = heard;

@@ -85,6 +85,7 @@ describe('hybrid-asr transcribe', () => {
     const r = await cli('transcribe', notes);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^hybrid-asr: "${notes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is not audio we can read: .+`));
+    expect(r.stderr.trimEnd().split('\n'), 'one line').toHaveLength(1);
     expectNoStackTrace(r);
     const empty = await cli('transcribe', join(dir, 'empty.wav'));
     expect(empty.code).toBe(2);

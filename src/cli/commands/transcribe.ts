@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { constants } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { decodeAudio } from '../../audio/index.js';
+import { openAudio } from '../../audio/index.js';
 import { ASRError, InvalidArgumentError, InvalidAudioError } from '../../errors/index.js';
 import { formatTranscription, OUTPUT_FORMATS, type OutputFormat } from '../../format/index.js';
 import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../../spec/index.js';
@@ -79,20 +79,22 @@ async function checkInput(file: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new InvalidArgumentError(`cannot read "${file}": ${why}`, { cause: e });
+    // The message says it all; no `cause`, so the CLI prints one line.
+    throw new InvalidArgumentError(`cannot read "${file}": ${why}`);
   }
   if (!info.isFile()) throw new InvalidArgumentError(`cannot read "${file}": not a file`);
   try {
     await access(file, constants.R_OK);
-  } catch (e) {
-    throw new InvalidArgumentError(`cannot read "${file}": permission denied`, { cause: e });
+  } catch {
+    throw new InvalidArgumentError(`cannot read "${file}": permission denied`);
   }
   try {
-    // Decoding the whole file is the one check the audio module offers today; a header-only probe
-    // would make this cheaper for long recordings.
-    await decodeAudio(file, { sampleRate: 16_000 });
+    // Reads and checks the headers only: cheap even for hours of audio.
+    const reader = await openAudio(file);
+    await reader.close();
   } catch (e) {
-    if (ASRError.isInstance(e)) throw new InvalidAudioError(`"${file}" is not audio we can read: ${e.message}`, { cause: e });
+    // One line for the user: the audio error's message is folded in, not chained as a cause.
+    if (ASRError.isInstance(e)) throw new InvalidAudioError(`"${file}" is not audio we can read: ${e.message}`);
     throw e;
   }
 }
