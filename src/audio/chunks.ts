@@ -41,7 +41,7 @@ export function chunkToMono(chunk: AudioChunk): Float32Array {
     for (let c = 0; c < channels; c++) {
       const v = samples[f * channels + c]!;
       if (!isInt && !Number.isFinite(v)) {
-        throw new InvalidAudioError(`Audio chunk contains a ${Number.isNaN(v) ? 'NaN' : 'infinite'} sample at frame ${f}`);
+        throw new InvalidAudioError(`Audio chunk contains ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at frame ${f}`);
       }
       sum += v;
     }

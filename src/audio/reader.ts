@@ -182,7 +182,7 @@ function floatToMono(samples: Float32Array, channels: number): Float32Array {
     for (let c = 0; c < channels; c++) {
       const v = samples[f * channels + c]!;
       if (!Number.isFinite(v)) {
-        throw new InvalidAudioError(`Float audio contains a ${Number.isNaN(v) ? 'NaN' : 'infinite'} sample at frame ${f}`);
+        throw new InvalidAudioError(`Float audio contains ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at frame ${f}`);
       }
       sum += v;
     }

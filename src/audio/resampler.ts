@@ -150,7 +150,8 @@ export class Resampler {
         const idx = start + k;
         if (idx >= 0 && idx < this.buf.length) acc += f[k]! * this.buf[idx]!;
       }
-      out.push(acc);
+      // Band-limiting full-scale input rings slightly past ±1 (Gibbs); keep the [-1, 1] contract.
+      out.push(acc > 1 ? 1 : acc < -1 ? -1 : acc);
       this.produced++;
     }
     // Drop input no longer needed by future outputs.

@@ -109,7 +109,7 @@ export function framesToMono(bytes: Buffer, format: Omit<AudioFormatInfo, 'dataB
       if (encoding === 'float') {
         v = bps === 4 ? bytes.readFloatLE(p) : bytes.readDoubleLE(p);
         if (!Number.isFinite(v)) {
-          throw new InvalidAudioError(`WAV contains a ${Number.isNaN(v) ? 'NaN' : 'infinite'} float sample at frame ${fmtNum(frameOffset + f)}`);
+          throw new InvalidAudioError(`WAV contains ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} float sample at frame ${fmtNum(frameOffset + f)}`);
         }
         if (v > 1) v = 1;
         else if (v < -1) v = -1;

@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
 
-const root = resolve(__dirname, '..', '..');
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const shared = process.env.HYBRID_ASR_SHARED ?? resolve(root, '..', 'shared');
 
 /** Folder of model folders. */

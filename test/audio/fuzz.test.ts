@@ -1,0 +1,112 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ASRError, decodeAudio, encodeWav, openAudio } from '../../src/index.js';
+
+/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function seeds(): Buffer[] {
+  const x = new Float32Array(800);
+  for (let i = 0; i < x.length; i++) x[i] = 0.6 * Math.sin(i / 7);
+  const stereo = new Float32Array(1600);
+  for (let i = 0; i < stereo.length; i++) stereo[i] = 0.3 * Math.cos(i / 5);
+  const ext = encodeWav(x, 22050, { bitsPerSample: 24 });
+  // Rewrite as WAVE_FORMAT_EXTENSIBLE (40-byte fmt) so the GUID path is fuzzed too.
+  const fmt = Buffer.alloc(48);
+  fmt.write('fmt ', 0, 'latin1');
+  fmt.writeUInt32LE(40, 4);
+  ext.copy(fmt, 8, 20, 36);
+  fmt.writeUInt16LE(0xfffe, 8);
+  fmt.writeUInt16LE(22, 24);
+  fmt.writeUInt16LE(24, 26);
+  fmt.writeUInt16LE(1, 32);
+  Buffer.from([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]).copy(fmt, 34);
+  const extensible = Buffer.concat([ext.subarray(0, 12), fmt, ext.subarray(36)]);
+  extensible.writeUInt32LE(extensible.length - 8, 4);
+  return [
+    encodeWav(x, 16000),
+    encodeWav(x, 8000, { bitsPerSample: 8 }),
+    encodeWav(stereo, 44100, { channels: 2, float: true }),
+    encodeWav(x, 48000, { float: true, bitsPerSample: 64 }),
+    encodeWav(stereo, 16000, { channels: 4, bitsPerSample: 32 }),
+    extensible,
+  ];
+}
+
+function mutate(src: Buffer, rnd: () => number): Buffer {
+  let b = Buffer.from(src);
+  const ops = 1 + Math.floor(rnd() * 4);
+  for (let k = 0; k < ops; k++) {
+    const r = rnd();
+    const pos = Math.floor(rnd() * b.length);
+    if (r < 0.3) {
+      b[pos] = b[pos]! ^ (1 << Math.floor(rnd() * 8)); // bit flip
+    } else if (r < 0.45) {
+      b = b.subarray(0, pos); // truncate
+    } else if (r < 0.65) {
+      // corrupt a header field (sizes, counts, rates, tags live in the first 80 bytes)
+      const at = Math.floor(rnd() * Math.min(80, Math.max(1, b.length - 4)));
+      const vals = [0, 1, 0xffffffff, 0x7fffffff, 0xfffe, 3, Math.floor(rnd() * 2 ** 32)];
+      if (at + 4 <= b.length) b.writeUInt32LE(vals[Math.floor(rnd() * vals.length)]! >>> 0, at);
+    } else if (r < 0.8) {
+      // insert a random chunk
+      const len = Math.floor(rnd() * 20);
+      const chunk = Buffer.alloc(8 + len);
+      chunk.write(['JUNK', 'data', 'fmt ', 'LIST', 'fact'][Math.floor(rnd() * 5)]!, 0, 'latin1');
+      chunk.writeUInt32LE(rnd() < 0.5 ? len : Math.floor(rnd() * 2 ** 32), 4);
+      b = Buffer.concat([b.subarray(0, pos), chunk, b.subarray(pos)]);
+    } else if (r < 0.9) {
+      b.fill(Math.floor(rnd() * 256), pos, Math.min(b.length, pos + Math.floor(rnd() * 16)));
+    } else {
+      b = Buffer.concat([b, Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)))]);
+    }
+  }
+  return b;
+}
+
+function checkOutcome(samples: Float32Array): void {
+  for (const v of samples) {
+    if (!(v >= -1 && v <= 1)) throw new Error(`sample out of range or not finite: ${v}`);
+  }
+}
+
+describe('fuzz: random mutations of valid WAVs', () => {
+  it('10,000 mutations: every outcome is finite samples in [-1, 1] or an ASRError', async () => {
+    const base = seeds();
+    const rnd = prng(0x5eed);
+    let ok = 0;
+    let typed = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const input = mutate(base[i % base.length]!, rnd);
+      const viaStream = i % 10 === 0;
+      try {
+        if (viaStream) {
+          const r = await openAudio(Readable.from([input.subarray(0, input.length >> 1), input.subarray(input.length >> 1)]), { sampleRate: 16000 });
+          for await (const c of r) checkOutcome(c);
+        } else {
+          const d = await decodeAudio(input, { sampleRate: 16000 });
+          checkOutcome(d.samples);
+        }
+        ok++;
+      } catch (e) {
+        if (!ASRError.isInstance(e)) {
+          throw new Error(`mutation ${i} (seed 0x5eed) threw a non-ASRError: ${String(e)}\n${input.subarray(0, 64).toString('hex')}`);
+        }
+        typed++;
+      }
+    }
+    expect(ok + typed).toBe(10_000);
+    // Both outcomes must occur, or the mutations are too weak / too strong to mean anything.
+    expect(ok).toBeGreaterThan(500);
+    expect(typed).toBeGreaterThan(500);
+  }, 120_000);
+});
