@@ -1,4 +1,4 @@
-import type { EndEvent, ErrorEvent, FinalEvent, PartialEvent } from '../spec/index.js';
+import type { DiarizationEvent, EndEvent, ErrorEvent, FinalEvent, PartialEvent } from '../spec/index.js';
 
 /** Figures of one live tick (one decode of new audio plus its context). */
 export interface TickEvent {
@@ -55,7 +55,7 @@ export interface SpeakerRemapEvent {
 }
 
 /** Everything the live processor emits, discriminated by `type`. */
-export type LiveEvent = PartialEvent | FinalEvent | TickEvent | LagEvent | SpeakerRemapEvent | ErrorEvent | EndEvent;
+export type LiveEvent = PartialEvent | FinalEvent | DiarizationEvent | TickEvent | LagEvent | SpeakerRemapEvent | ErrorEvent | EndEvent;
 
 /** The typed event map of {@link ChunkedLiveProcessor} (eventemitter3). */
 export interface LiveProcessorEvents {
@@ -63,6 +63,8 @@ export interface LiveProcessorEvents {
   partial: [event: PartialEvent];
   /** Committed words (never revised; each word is committed exactly once). */
   final: [event: FinalEvent];
+  /** Live speaker turns (provisional labels), when a live diarizer runs. */
+  diarization: [event: DiarizationEvent];
   /** Figures of a tick. */
   tick: [event: TickEvent];
   /** A tick took longer than the interval. */

@@ -5,7 +5,7 @@
  * @module
  */
 export { ChunkedLiveProcessor, readCommittedWords } from './processor.js';
-export type { ChunkedLiveProcessorOptions, RecoveredState } from './processor.js';
+export type { ChunkedLiveProcessorOptions, LiveDiarizer, RecoveredState } from './processor.js';
 export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, SpeakerRemapEvent, TickEvent } from './events.js';
 export { decideCommit, sanitizeWords, wordsOfSegments } from './commit-policy.js';
 export type { CommitDecision, CommitInput, CommitPolicyOptions, CommitReason } from './commit-policy.js';

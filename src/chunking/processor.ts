@@ -21,6 +21,7 @@ import type {
   TranscriptionConfig,
   Word,
 } from '../spec/index.js';
+import { reconcileSpeakers } from '../diarization/reconcile.js';
 import { decideCommit, sanitizeWords, wordsOfSegments, type CommitPolicyOptions } from './commit-policy.js';
 import type { LiveEvent, LiveMetricsSummary, LiveProcessorEvents, TickEvent } from './events.js';
 import { FeedQueue } from './feed-queue.js';
@@ -83,6 +84,12 @@ export interface ChunkedLiveProcessorOptions {
    */
   readonly diarization?: boolean | DiarizationOptions;
   /**
+   * Live speaker labels: pushed audio (mono, [-1, 1]) is fed to it, its turns label the committed
+   * words and come out as `diarization` events; `stop()` maps them to the final labels
+   * (`speaker-remap`). An `OnlineDiarizer` from this package fits. Needs 16 kHz audio.
+   */
+  readonly liveDiarizer?: LiveDiarizer;
+  /**
    * fsync the spooled audio at least every this many seconds of audio (and at every tick).
    * @defaultValue 5
    */
@@ -96,6 +103,14 @@ export interface ChunkedLiveProcessorOptions {
   readonly now?: () => number;
 }
 
+/** What the live processor needs from a live diarizer (`OnlineDiarizer` fits). */
+export interface LiveDiarizer {
+  /** Feeds 16 kHz mono samples; returns the speaker turns decided so far by them. */
+  push(samples: Float32Array): SpeakerTurn[];
+  /** Ends the stream and returns the last turns. */
+  flush(): SpeakerTurn[];
+}
+
 /** What {@link ChunkedLiveProcessor.recover} found in the spool. */
 export interface RecoveredState extends SpoolRecovery {
   /** Seconds of audio in the spool. */
@@ -106,7 +121,8 @@ export interface RecoveredState extends SpoolRecovery {
   readonly frontierSec: number;
 }
 
-type Resolved = Required<Omit<ChunkedLiveProcessorOptions, 'abortSignal' | 'transcription' | 'diarization' | 'maxWindowSec'>> & {
+type Resolved = Required<Omit<ChunkedLiveProcessorOptions, 'abortSignal' | 'transcription' | 'diarization' | 'maxWindowSec' | 'liveDiarizer'>> & {
+  readonly liveDiarizer: LiveDiarizer | undefined;
   readonly abortSignal: AbortSignal | undefined;
   readonly transcription: Omit<TranscriptionConfig, 'abortSignal' | 'diarization'>;
   readonly diarization: boolean | DiarizationOptions;
@@ -161,6 +177,12 @@ function resolveOptions(options: ChunkedLiveProcessorOptions): Resolved {
   }
   if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 32) {
     throw new InvalidArgumentError(`\`channels\` must be a whole number in [1, 32], got ${String(o.channels)}`);
+  }
+  if (o.liveDiarizer !== undefined) {
+    if (typeof o.liveDiarizer?.push !== 'function' || typeof o.liveDiarizer.flush !== 'function') {
+      throw new InvalidArgumentError('`liveDiarizer` must have push() and flush()');
+    }
+    if (o.sampleRate !== 16000) throw new InvalidArgumentError(`\`liveDiarizer\` needs \`sampleRate\` 16000, got ${o.sampleRate}`);
   }
   if (typeof o.now !== 'function') throw new InvalidArgumentError('`now` must be a function returning seconds');
   return o;
@@ -366,6 +388,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     const bytes = this.toPcmBytes(audio);
     const spool = this.spool!;
     await spool.append(bytes);
+    if (this.o.liveDiarizer) this.addLiveTurns(this.o.liveDiarizer.push(toMonoFloat(bytes, this.o.channels)));
     if (this.streamingMode) {
       const samples = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 2)));
       await this.feed!.put({ samples, sampleRate: this.o.sampleRate, channels: this.o.channels });
@@ -457,15 +480,17 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
    * Stops live decoding and finalizes: the remaining audio is decoded and committed, the spool is
    * closed (a valid WAV file), one full pass of the backend's `transcribe()` runs over the whole
    * recording (diarized when asked), a `speaker-remap` event maps live labels to final ones, and
-   * the `end` event carries the returned transcript.
+   * the `end` event carries the returned transcript. With `fullPass: false` the full pass is
+   * skipped and the transcript is the words committed live.
    */
-  async stop(options: { readonly abortSignal?: AbortSignal } = {}): Promise<Transcription> {
+  async stop(options: { readonly abortSignal?: AbortSignal; readonly fullPass?: boolean } = {}): Promise<Transcription> {
     throwIfAborted(options.abortSignal);
     if (this.state === 'failed') throw this.fatalError();
     if (this.state !== 'running') {
       throw new InvalidArgumentError(this.state === 'new' ? 'stop() before start()' : 'stop() was already called');
     }
     this.state = 'stopping';
+    if (this.o.liveDiarizer) this.addLiveTurns(this.o.liveDiarizer.flush());
     const signal = AbortSignal.any([options.abortSignal, this.o.abortSignal].filter((s): s is AbortSignal => s !== undefined));
     try {
       if (this.streamingMode) {
@@ -487,13 +512,20 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       });
       await spool.close();
       const diar = this.o.diarization;
-      const transcription = await this.o.backend.transcribe(spool.audioPath, {
-        ...this.o.transcription,
-        ...(diar === false ? {} : { diarization: diar }),
-        abortSignal: signal,
-      });
+      const t0 = this.o.now();
+      const transcription =
+        options.fullPass === false || spool.bytesWritten === 0
+          ? await this.liveTranscription(t0)
+          : await this.o.backend.transcribe(spool.audioPath, {
+              ...this.o.transcription,
+              ...(diar === false ? {} : { diarization: diar }),
+              abortSignal: signal,
+            });
       if (diar !== false || this.liveTurns.length > 0) {
-        this.send({ type: 'speaker-remap', mapping: mapSpeakers(this.liveTurns, transcription.segments) });
+        const finalTurns = transcription.segments
+          .filter((x) => x.speaker !== undefined)
+          .map((x) => ({ speaker: x.speaker!, start: x.start, end: x.end }));
+        this.send({ type: 'speaker-remap', mapping: reconcileSpeakers(this.liveTurns, finalTurns) });
       }
       await spool.writeJournal({ finalized: true });
       this.state = 'stopped';
@@ -507,6 +539,20 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       await this.spool?.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The transcript as committed live (read back from the commit log), for `stop({ fullPass: false })`. */
+  private async liveTranscription(t0: number): Promise<Transcription> {
+    const words = await readCommittedWords(this.o.spoolDir);
+    const segments = toSegments(words);
+    return {
+      text: segments.map((x) => x.text).join(' '),
+      segments,
+      durationSec: this.spool!.durationSec,
+      processingTimeSec: this.o.now() - t0,
+      backend: this.o.backend.id,
+      warnings: [],
+    };
   }
 
   // ---------------------------------------------------------------- windowed mode
@@ -773,7 +819,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     if (words.length === 0 && !moved) return 0;
     this.frontierSec = Math.max(this.frontierSec, frontier);
     if (words.length === 0) return 0;
-    const rounded = words.map((w) => ({ ...w, start: round3(w.start), end: round3(w.end) }));
+    const rounded = this.labelWords(words).map((w) => ({ ...w, start: round3(w.start), end: round3(w.end) }));
     await spool.appendCommit({
       frontier: this.frontierSec,
       processedByte,
@@ -785,7 +831,30 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     return words.length;
   }
 
+  private addLiveTurns(turns: readonly SpeakerTurn[]): void {
+    if (turns.length === 0) return;
+    this.liveTurns.push(...turns);
+    this.send({ type: 'diarization', turns });
+  }
+
+  /** Labels words with the live turn they overlap most (when live diarization runs). */
+  private labelWords(words: readonly Word[]): Word[] {
+    if (!this.o.liveDiarizer || this.liveTurns.length === 0) return [...words];
+    return words.map((w) => {
+      let best: string | undefined;
+      let bestOv = 0;
+      for (let i = this.liveTurns.length - 1; i >= 0; i--) {
+        const t = this.liveTurns[i]!;
+        if (t.end < w.start - 30) break;
+        const ov = Math.min(t.end, w.end) - Math.max(t.start, w.start);
+        if (ov > bestOv) [best, bestOv] = [t.speaker, ov];
+      }
+      return best === undefined || w.speaker !== undefined ? w : { ...w, speaker: best };
+    });
+  }
+
   private noteSpeakers(words: readonly Word[]): void {
+    if (this.o.liveDiarizer) return; // the diarizer's own turns are the live turns
     for (const w of words) {
       if (w.speaker === undefined) continue;
       const lastTurn = this.liveTurns[this.liveTurns.length - 1];
@@ -839,6 +908,18 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   }
 }
 
+function toMonoFloat(bytes: Uint8Array, channels: number): Float32Array {
+  const n = Math.floor(bytes.byteLength / (2 * channels));
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += dv.getInt16((i * channels + c) * 2, true);
+    out[i] = s / channels / 32768;
+  }
+  return out;
+}
+
 function asAsrError(e: unknown): ASRError {
   if (ASRError.isInstance(e)) return e;
   return new ASRError(e instanceof Error ? e.message : String(e), { cause: e });
@@ -867,35 +948,6 @@ function toSegments(words: readonly Word[]): Segment[] {
   }
   flush();
   return out;
-}
-
-/**
- * Maps live speaker labels to the final pass's labels by the most overlapping speech time.
- * @internal
- */
-export function mapSpeakers(live: readonly SpeakerTurn[], finalSegments: readonly Segment[]): Record<string, string> {
-  const overlap = new Map<string, Map<string, number>>();
-  const fin = finalSegments.filter((s) => s.speaker !== undefined);
-  let j = 0;
-  for (const t of live) {
-    while (j < fin.length && fin[j]!.end <= t.start) j++;
-    for (let k = j; k < fin.length && fin[k]!.start < t.end; k++) {
-      const f = fin[k]!;
-      const ov = Math.min(t.end, f.end) - Math.max(t.start, f.start);
-      if (ov <= 0) continue;
-      const m = overlap.get(t.speaker) ?? new Map<string, number>();
-      m.set(f.speaker!, (m.get(f.speaker!) ?? 0) + ov);
-      overlap.set(t.speaker, m);
-    }
-  }
-  const mapping: Record<string, string> = {};
-  for (const [from, m] of overlap) {
-    let best = '';
-    let bestOv = -1;
-    for (const [to, ov] of m) if (ov > bestOv) [best, bestOv] = [to, ov];
-    mapping[from] = best;
-  }
-  return mapping;
 }
 
 /**

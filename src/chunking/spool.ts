@@ -152,6 +152,7 @@ export class PcmSpool {
   private journal: SpoolJournal;
   private commitsFh: FileHandle | undefined;
   private writeChain: Promise<void> = Promise.resolve();
+  private journalChain: Promise<unknown> = Promise.resolve();
 
   private constructor(dir: string, journal: SpoolJournal, fh: FileHandle, commitsFh: FileHandle, written: number, fsyncEverySec: number) {
     this.dir = dir;
@@ -361,7 +362,14 @@ export class PcmSpool {
    * fsyncs the audio, then replaces the journal atomically (temp file + fsync + rename), merging
    * `patch` into it. Returns the new journal.
    */
-  async writeJournal(patch: Partial<Omit<SpoolJournal, 'version' | 'format' | 'sampleRate' | 'channels' | 'bytesDurable'>>): Promise<SpoolJournal> {
+  writeJournal(patch: Partial<Omit<SpoolJournal, 'version' | 'format' | 'sampleRate' | 'channels' | 'bytesDurable'>>): Promise<SpoolJournal> {
+    // Journal writes are serialised: they share one temp file.
+    const p = this.journalChain.then(() => this.doWriteJournal(patch));
+    this.journalChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async doWriteJournal(patch: Partial<SpoolJournal>): Promise<SpoolJournal> {
     await this.writeChain;
     if (this.fh !== undefined) {
       // Keep the file a valid WAV at every checkpoint, for readers outside this process.
