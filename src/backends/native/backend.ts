@@ -1,0 +1,626 @@
+import type {
+  ASRBackend,
+  AudioChunk,
+  AudioInput,
+  BackendCapabilities,
+  Segment,
+  StreamConfig,
+  Transcription,
+  TranscriptionConfig,
+  TranscriptionEvent,
+  TranscriptionWarning,
+} from '../../spec/index.js';
+import {
+  ASRError,
+  BackendUnavailableError,
+  InvalidArgumentError,
+  ModelError,
+  throwIfAborted,
+  toAbortError,
+} from '../../errors/index.js';
+import { ChunkNormalizer, decodeAudio, openAudio } from '../../audio/index.js';
+import { loadSherpa } from '../../internal/sherpa.js';
+import { type ResolvedModel, probeModelInSubprocess, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
+import { VoiceActivityDetector } from '../../vad/index.js';
+import { type NativeBackendOptions, type ResolvedNativeOptions, resolveNativeOptions } from './options.js';
+import { type SherpaResult, segmentFromResult } from './words.js';
+import type { Diarizer } from '../../diarization/index.js';
+
+/** Narrow views of the sherpa-onnx-node objects used here. */
+interface OfflineStream {
+  acceptWaveform(w: { sampleRate: number; samples: Float32Array }): void;
+}
+interface OfflineRecognizer {
+  createStream(hotwords?: string): OfflineStream;
+  decodeAsync(s: OfflineStream): Promise<SherpaResult>;
+}
+interface OnlineStream {
+  acceptWaveform(w: { sampleRate: number; samples: Float32Array }): void;
+  inputFinished(): void;
+}
+interface OnlineRecognizer {
+  createStream(): OnlineStream;
+  isReady(s: OnlineStream): boolean;
+  decode(s: OnlineStream): void;
+  isEndpoint(s: OnlineStream): boolean;
+  reset(s: OnlineStream): void;
+  getResult(s: OnlineStream): SherpaResult;
+}
+
+interface Loaded {
+  model: ResolvedModel;
+  vad: ResolvedModel | undefined;
+  speaker: ResolvedModel | undefined;
+  offline: OfflineRecognizer | undefined;
+  online: OnlineRecognizer | undefined;
+  capabilities: BackendCapabilities;
+  maxSegmentSec: number;
+}
+
+/** Silence appended at the end of a stream so the last partial chunk is decoded. */
+const TAIL_PAD_SEC = 0.6;
+/** Audio fed to the online recognizer per step when transcribing a file, seconds. */
+const FILE_STEP_SEC = 0.32;
+const WHISPER_LIMIT_SEC = 30;
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const UNLOADED_CAPS: BackendCapabilities = {
+  streaming: false,
+  diarization: false,
+  offline: true,
+  wordTimestamps: true,
+  languages: [],
+  hotwords: false,
+};
+
+/**
+ * On-device speech recognition through the sherpa-onnx-node native addon: private, offline, no
+ * server. Works with offline models (long audio is cut by Silero VAD into pieces of at most
+ * `maxSegmentSec`, decoded off the event loop) and streaming models (chunk-by-chunk decoding with
+ * endpointing); either kind can transcribe files and streams.
+ *
+ * Constructing a backend opens nothing; the first call (or {@link NativeBackend.load}) resolves
+ * the models, validates their files (a corrupt model would abort the process inside sherpa) and
+ * loads them.
+ *
+ * @example
+ * ```ts
+ * const asr = new NativeBackend({ model: 'tiny-ctc-en-offline' });
+ * const { text, segments } = await asr.transcribe('meeting.wav');
+ * ```
+ */
+export class NativeBackend implements ASRBackend {
+  /** `id` used in results (`Transcription.backend`). */
+  readonly id: string;
+  readonly #o: ResolvedNativeOptions;
+  #loading: Promise<Loaded> | undefined;
+  #loaded: Loaded | undefined;
+  #disposed = false;
+  #diarizer: Promise<Diarizer> | undefined;
+
+  /** @param options - the model and settings; validated now, loaded on first use. */
+  constructor(options: NativeBackendOptions) {
+    this.#o = resolveNativeOptions(options);
+    this.id = this.#o.id;
+  }
+
+  /** Human-readable name, including the loaded model's name once loaded. */
+  get name(): string {
+    const m = this.#loaded?.model.manifest.name ?? (typeof this.#o.model === 'string' ? this.#o.model : this.#o.model.manifest.name);
+    return `sherpa-onnx (${m})`;
+  }
+
+  /** What the loaded model can do; conservative placeholders until the backend has loaded. */
+  get capabilities(): BackendCapabilities {
+    return this.#loaded?.capabilities ?? UNLOADED_CAPS;
+  }
+
+  /** The resolved recognition model, once loaded. */
+  get model(): ResolvedModel | undefined {
+    return this.#loaded?.model;
+  }
+
+  /**
+   * Resolves, validates and loads the models. Called by every operation; call it yourself to load
+   * ahead of time. A failed load is not cached: a later call tries again.
+   */
+  async load(options: { readonly abortSignal?: AbortSignal } = {}): Promise<void> {
+    await this.#ensure(options.abortSignal);
+  }
+
+  async #ensure(signal?: AbortSignal): Promise<Loaded> {
+    if (this.#disposed) throw new BackendUnavailableError(`Backend "${this.id}" has been disposed`);
+    throwIfAborted(signal);
+    if (this.#loaded) return this.#loaded;
+    this.#loading ??= this.#load().catch((e: unknown) => {
+      this.#loading = undefined;
+      throw e;
+    });
+    const l = await this.#loading;
+    if (this.#disposed) throw new BackendUnavailableError(`Backend "${this.id}" has been disposed`);
+    return l;
+  }
+
+  async #resolve(spec: string | ResolvedModel, kind: 'offline' | 'streaming' | 'vad' | 'speaker-embedding' | ('offline' | 'streaming')[]): Promise<ResolvedModel> {
+    const m =
+      typeof spec === 'string'
+        ? await resolveModel(spec, {
+            kind,
+            ...(this.#o.modelsDir !== undefined ? { modelsDir: this.#o.modelsDir } : {}),
+            ...(this.#o.cacheDir !== undefined ? { cacheDir: this.#o.cacheDir } : {}),
+          })
+        : spec;
+    const kinds = Array.isArray(kind) ? kind : [kind];
+    if (!kinds.includes(m.manifest.kind as never)) {
+      throw new ModelError(`Model "${m.manifest.name}" is a ${m.manifest.kind} model; expected ${kinds.join(' or ')}`, { path: m.dir });
+    }
+    await validateModel(m);
+    if (this.#o.probe) await probeModelInSubprocess(m);
+    return m;
+  }
+
+  async #load(): Promise<Loaded> {
+    const sherpa = loadSherpa();
+    const model = await this.#resolve(this.#o.model, ['offline', 'streaming']);
+    const isOffline = model.manifest.kind === 'offline';
+    // Offline models need the VAD for long audio and pseudo-streaming.
+    const vad = isOffline ? await this.#resolve(this.#o.vadModel, 'vad') : undefined;
+    const speaker = this.#o.speakerModel !== undefined ? await this.#resolve(this.#o.speakerModel, 'speaker-embedding') : undefined;
+    const family = model.manifest.family.replace('-', '_');
+    const { config } = sherpaConfigFor(model, { numThreads: this.#o.threads, provider: this.#o.provider });
+    const hotwords = family === 'transducer' && this.#o.decodingMethod === 'modified_beam_search' && isOffline;
+    const cfg: Record<string, unknown> = { ...config, decodingMethod: this.#o.decodingMethod };
+    let offline: OfflineRecognizer | undefined;
+    let online: OnlineRecognizer | undefined;
+    try {
+      if (isOffline) offline = new sherpa.OfflineRecognizer(cfg) as OfflineRecognizer;
+      else {
+        const e = this.#o.endpoint;
+        online = new sherpa.OnlineRecognizer({ ...cfg, enableEndpoint: true, ...e }) as OnlineRecognizer;
+      }
+    } catch (e) {
+      throw new ModelError(`sherpa-onnx could not load model "${model.manifest.name}" (${model.dir}): ${(e as Error).message}`, { path: model.dir, cause: e });
+    }
+    const whisper = family === 'whisper';
+    const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC) : this.#o.maxSegmentSec;
+    const languages = model.manifest.languages && model.manifest.languages.length ? model.manifest.languages : 'any';
+    const capabilities: BackendCapabilities = {
+      streaming: !isOffline,
+      diarization: speaker !== undefined,
+      offline: true,
+      wordTimestamps: true,
+      languages: languages as readonly string[] | 'any',
+      hotwords,
+      sampleRate: model.manifest.sampleRate,
+      maxWindowSec: whisper ? WHISPER_LIMIT_SEC : maxSegmentSec,
+    };
+    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec };
+    return this.#loaded;
+  }
+
+  /** True when the addon and the models load. Never throws. */
+  async isAvailable(options: { readonly abortSignal?: AbortSignal } = {}): Promise<boolean> {
+    try {
+      await this.#ensure(options.abortSignal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Soft gaps and impossible requests of one call. */
+  #check(l: Loaded, config: TranscriptionConfig): TranscriptionWarning[] {
+    const warnings: TranscriptionWarning[] = [];
+    const langs = l.capabilities.languages;
+    if (config.language !== undefined) {
+      if (typeof config.language !== 'string' || config.language === '') throw new InvalidArgumentError('`language` must be a non-empty string such as "en"');
+      const lang = config.language.toLowerCase().split('-')[0]!;
+      if (langs !== 'any' && !langs.includes(lang)) {
+        throw new BackendUnavailableError(
+          `Model "${l.model.manifest.name}" recognises ${langs.join(', ')}; language "${config.language}" was requested`,
+        );
+      }
+    }
+    if (config.diarization && !l.capabilities.diarization) {
+      warnings.push({ type: 'unsupported', feature: 'diarization', details: 'no speaker-embedding model is configured (`speakerModel`)' });
+    }
+    if (config.hotwords !== undefined) {
+      if (!Array.isArray(config.hotwords) || config.hotwords.some((h) => typeof h !== 'string')) {
+        throw new InvalidArgumentError('`hotwords` must be an array of strings');
+      }
+      if (config.hotwords.length && !l.capabilities.hotwords) {
+        warnings.push({
+          type: 'unsupported',
+          feature: 'hotwords',
+          details: `hotwords need an offline transducer model with decodingMethod 'modified_beam_search'; "${l.model.manifest.name}" is ${l.model.manifest.family}`,
+        });
+      }
+    }
+    if (config.punctuation) {
+      warnings.push({ type: 'unsupported', feature: 'punctuation', details: `model "${l.model.manifest.name}" produces no punctuation` });
+    }
+    return warnings;
+  }
+
+  /** Transcribes a whole recording (any length: memory stays bounded unless diarization is asked). */
+  async transcribe(audio: AudioInput, options: TranscriptionConfig = {}): Promise<Transcription> {
+    const signal = options.abortSignal;
+    const t0 = performance.now();
+    try {
+      const l = await this.#ensure(signal);
+      const warnings = this.#check(l, options);
+      const rate = l.model.manifest.sampleRate;
+      const wantDiarization = Boolean(options.diarization) && l.capabilities.diarization;
+      let segments: Segment[] = [];
+      let durationSec: number;
+      let whole: Float32Array | undefined;
+      if (wantDiarization) {
+        // Diarization needs the whole signal twice (ASR and embeddings): decode it once.
+        const d = await decodeAudio(audio, { sampleRate: rate, ...(signal ? { abortSignal: signal } : {}) });
+        whole = d.samples;
+      }
+      const reader = whole ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: 8192, ...(signal ? { abortSignal: signal } : {}) });
+      const source: AsyncIterable<Float32Array> = whole ? oneChunk(whole, 8192) : reader!;
+      const hot = l.capabilities.hotwords && options.hotwords?.length ? options.hotwords.join('/') : undefined;
+      try {
+        const r = l.offline ? await this.#offlineFile(l, source, rate, hot, signal) : await this.#onlineFile(l, source, rate, signal);
+        segments = r.segments;
+        durationSec = r.samples / rate;
+      } finally {
+        await reader?.close();
+      }
+      let speakers: Transcription['speakers'];
+      if (wantDiarization && whole) {
+        const { applyDiarization } = await import('../../merge/index.js');
+        const diarizer = await this.#getDiarizer(l);
+        const d = typeof options.diarization === 'object' ? options.diarization : {};
+        const turns = await diarizer.diarize(whole, {
+          ...(d.numSpeakers !== undefined ? { numSpeakers: d.numSpeakers } : {}),
+          ...(signal ? { abortSignal: signal } : {}),
+        });
+        throwIfAborted(signal);
+        const base = this.#assemble(segments, durationSec, t0, warnings, options.language);
+        const withSpeakers = applyDiarization(base, turns);
+        return { ...withSpeakers, processingTimeSec: (performance.now() - t0) / 1000 };
+      }
+      return this.#assemble(segments, durationSec, t0, warnings, options.language, speakers);
+    } catch (e) {
+      throw toAbortError(signal, e);
+    }
+  }
+
+  #assemble(
+    segments: Segment[],
+    durationSec: number,
+    t0: number,
+    warnings: TranscriptionWarning[],
+    language: string | undefined,
+    speakers?: Transcription['speakers'],
+  ): Transcription {
+    const langs = this.#loaded?.capabilities.languages;
+    const lang = language ?? (Array.isArray(langs) && langs.length === 1 ? langs[0] : undefined);
+    return {
+      text: segments.map((s) => s.text).join(' '),
+      segments,
+      ...(speakers ? { speakers } : {}),
+      ...(lang !== undefined ? { language: lang } : {}),
+      durationSec,
+      processingTimeSec: (performance.now() - t0) / 1000,
+      backend: this.id,
+      warnings,
+    };
+  }
+
+  /** The diarizer, built on first use (only when a speaker model is configured). */
+  async #getDiarizer(l: Loaded): Promise<Diarizer> {
+    this.#diarizer ??= (async () => {
+      const { Diarizer: D } = await import('../../diarization/index.js');
+      const vad = l.vad ?? (await this.#resolve(this.#o.vadModel, 'vad'));
+      return new D({ vadModel: vad.paths.model!, embeddingModel: l.speaker!.paths.model!, numThreads: this.#o.threads });
+    })().catch((e: unknown) => {
+      this.#diarizer = undefined;
+      throw e;
+    });
+    return this.#diarizer;
+  }
+
+  /**
+   * Offline model over a file: the VAD finds pieces ≤ maxSegmentSec; each is decoded (off the
+   * event loop) with {@link CONTEXT_SEC} of the real surrounding audio, because VAD boundaries
+   * clip word edges. Memory is bounded by a rolling window of recent audio.
+   */
+  async #offlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, hotwords: string | undefined, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
+    const vad = await VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
+    const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CONTEXT_SEC + 2) * rate));
+    const segments: Segment[] = [];
+    const decodePiece = async (piece: { start: number; end: number }): Promise<void> => {
+      throwIfAborted(signal);
+      const from = Math.max(0, Math.round((piece.start - CONTEXT_SEC) * rate));
+      const to = Math.round((piece.end + CONTEXT_SEC) * rate);
+      const { samples, start } = recent.slice(from, to);
+      const offset = start / rate;
+      const end = offset + samples.length / rate;
+      const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
+      s.acceptWaveform({ sampleRate: rate, samples: padded(samples, rate) });
+      const r = await l.offline!.decodeAsync(s);
+      const seg = segmentFromResult(r, offset - PAD_SEC, end + PAD_SEC);
+      if (seg) segments.push(clampSegment(seg, offset, end));
+    };
+    // Audio that fits in one decode window is not cut at all: pieces wait until the input proves
+    // longer than maxSegmentSec.
+    const whole = Math.round(l.maxSegmentSec * rate);
+    let pending: { start: number; end: number }[] | undefined = [];
+    for await (const chunk of source) {
+      throwIfAborted(signal);
+      recent.push(chunk);
+      const pieces = vad.push(chunk);
+      if (pending) {
+        pending.push(...pieces);
+        if (recent.total <= whole) continue;
+        for (const piece of pending) await decodePiece(piece);
+        pending = undefined;
+      } else for (const piece of pieces) await decodePiece(piece);
+    }
+    const last = vad.finish();
+    if (pending) {
+      if (recent.total > 0) await decodePiece({ start: CONTEXT_SEC, end: recent.total / rate - CONTEXT_SEC });
+    } else for (const piece of last) await decodePiece(piece);
+    return { segments, samples: recent.total };
+  }
+
+  /** Streaming model over a file: chunk by chunk with endpointing; yields to the event loop between steps. */
+  async #onlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
+    const segments: Segment[] = [];
+    const run = new OnlineRun(l.online!, rate);
+    const step = Math.round(FILE_STEP_SEC * rate);
+    for await (const chunk of source) {
+      for (let i = 0; i < chunk.length; i += step) {
+        throwIfAborted(signal);
+        const seg = run.feed(chunk.subarray(i, i + step));
+        if (seg.final) segments.push(seg.final);
+        await yieldToLoop();
+      }
+    }
+    const last = run.finish();
+    if (last) segments.push(last);
+    return { segments, samples: run.samples };
+  }
+
+  /**
+   * Live transcription. Streaming models decode chunk by chunk with endpointing (partials grow;
+   * a final per utterance). Offline models use the VAD: the open utterance is re-decoded for a
+   * partial every `partialIntervalMs`, and a final comes when the VAD closes the utterance.
+   * Breaking out of the loop stops reading `audio` and frees the stream.
+   */
+  async *transcribeStream(audio: AsyncIterable<AudioChunk>, options: StreamConfig = {}): AsyncGenerator<TranscriptionEvent> {
+    const signal = options.abortSignal;
+    let l: Loaded;
+    try {
+      l = await this.#ensure(signal);
+    } catch (e) {
+      throw toAbortError(signal, e);
+    }
+    const warnings = this.#check(l, options);
+    for (const w of warnings) yield { type: 'warning', warning: w };
+    const rate = l.model.manifest.sampleRate;
+    const norm = new ChunkNormalizer(rate);
+    const partials = options.partials ?? true;
+    try {
+      if (l.online) {
+        const run = new OnlineRun(l.online, rate);
+        let lastPartial = '';
+        for await (const chunk of audio) {
+          throwIfAborted(signal);
+          const samples = norm.push(chunk);
+          const r = run.feed(samples);
+          if (r.final) {
+            lastPartial = '';
+            yield { type: 'final', segment: r.final };
+          } else if (partials && r.text !== lastPartial && r.text !== '') {
+            lastPartial = r.text;
+            yield { type: 'partial', text: r.text, start: run.segmentStartSec, end: run.samples / rate };
+          }
+          await yieldToLoop();
+        }
+        const tail = norm.flush();
+        if (tail.length) {
+          const r = run.feed(tail);
+          if (r.final) yield { type: 'final', segment: r.final };
+        }
+        const last = run.finish();
+        if (last) yield { type: 'final', segment: last };
+        yield { type: 'end', durationSec: run.samples / rate };
+        return;
+      }
+      // Offline model: VAD-driven pseudo-streaming.
+      const vad = await VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
+      const intervalSamples = Math.round((this.#o.partialIntervalMs / 1000) * rate);
+      let total = 0;
+      // Audio since the last closed segment, for partials of the open utterance (bounded by maxSegmentSec).
+      let open: Float32Array[] = [];
+      let openLen = 0;
+      let openStart = 0;
+      let sinceDecode = 0;
+      let lastPartial = '';
+      const cap = Math.round((l.maxSegmentSec + 2) * rate);
+      const decode = async (samples: Float32Array, offset: number, end: number): Promise<Segment | undefined> => {
+        const s = l.offline!.createStream();
+        s.acceptWaveform({ sampleRate: rate, samples: padded(samples, rate) });
+        const r = await l.offline!.decodeAsync(s);
+        const seg = segmentFromResult(r, offset - PAD_SEC, end + PAD_SEC);
+        return seg ? clampSegment(seg, offset, end) : undefined;
+      };
+      const closeSegments = async function* (pieces: { start: number; end: number; samples: Float32Array }[]): AsyncGenerator<TranscriptionEvent> {
+        for (const p of pieces) {
+          throwIfAborted(signal);
+          const seg = await decode(p.samples, p.start, p.end);
+          if (seg) yield { type: 'final', segment: seg };
+          lastPartial = '';
+          open = [];
+          openLen = 0;
+          openStart = p.end;
+          sinceDecode = 0;
+        }
+      };
+      for await (const chunk of audio) {
+        throwIfAborted(signal);
+        const samples = norm.push(chunk);
+        total += samples.length;
+        open.push(samples);
+        openLen += samples.length;
+        sinceDecode += samples.length;
+        while (openLen > cap && open.length > 1) {
+          const dropped = open.shift()!;
+          openLen -= dropped.length;
+          openStart += dropped.length / rate;
+        }
+        yield* closeSegments(vad.push(samples));
+        if (partials && vad.inSpeech && sinceDecode >= intervalSamples) {
+          sinceDecode = 0;
+          const buf = concat(open, openLen);
+          const seg = await decode(buf, openStart, openStart + buf.length / rate);
+          if (seg && seg.text !== lastPartial) {
+            lastPartial = seg.text;
+            yield { type: 'partial', text: seg.text, start: seg.start, end: total / rate };
+          }
+        }
+      }
+      const tail = norm.flush();
+      if (tail.length) {
+        total += tail.length;
+        yield* closeSegments(vad.push(tail));
+      }
+      yield* closeSegments(vad.finish());
+      yield { type: 'end', durationSec: total / rate };
+    } catch (e) {
+      const err = toAbortError(signal, e);
+      if (ASRError.isInstance(err) && err.code !== 'aborted') yield { type: 'error', error: err, recoverable: false };
+      throw err;
+    }
+  }
+
+  /** Releases the models. Idempotent; later calls reject with `BackendUnavailableError`. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    this.#loaded = undefined;
+    this.#loading = undefined;
+    this.#diarizer = undefined;
+  }
+}
+
+/** Silence padded around each decoded piece so the model sees clean edges. */
+const PAD_SEC = 0.2;
+/** Real audio kept on each side of a VAD piece when decoding it (VAD boundaries clip words). */
+const CONTEXT_SEC = 0.3;
+
+/** The last `capacity` samples of a stream, addressable by absolute sample index. */
+class RecentAudio {
+  #chunks: Float32Array[] = [];
+  /** Absolute index of the first kept sample. */
+  #start = 0;
+  #kept = 0;
+  /** Samples pushed in all. */
+  total = 0;
+  constructor(private readonly capacity: number) {}
+
+  push(c: Float32Array): void {
+    this.#chunks.push(c);
+    this.#kept += c.length;
+    this.total += c.length;
+    while (this.#kept - this.#chunks[0]!.length >= this.capacity) {
+      const d = this.#chunks.shift()!;
+      this.#kept -= d.length;
+      this.#start += d.length;
+    }
+  }
+
+  /** Samples [from, to) that are still kept (clamped), and where they start. */
+  slice(from: number, to: number): { samples: Float32Array; start: number } {
+    const a = Math.max(from, this.#start);
+    const b = Math.min(to, this.total);
+    const out = new Float32Array(Math.max(0, b - a));
+    let pos = this.#start;
+    for (const c of this.#chunks) {
+      const cs = pos;
+      const ce = pos + c.length;
+      pos = ce;
+      if (ce <= a || cs >= b) continue;
+      const s = Math.max(a, cs);
+      const e = Math.min(b, ce);
+      out.set(c.subarray(s - cs, e - cs), s - a);
+    }
+    return { samples: out, start: a };
+  }
+}
+
+function padded(samples: Float32Array, rate: number): Float32Array {
+  const pad = Math.round(PAD_SEC * rate);
+  const out = new Float32Array(samples.length + 2 * pad);
+  out.set(samples, pad);
+  return out;
+}
+
+/** Keeps a segment (and its words) inside the piece it came from. */
+function clampSegment(seg: Segment, start: number, end: number): Segment {
+  const c = (t: number): number => Math.min(end, Math.max(start, t));
+  const words = seg.words.map((w) => ({ ...w, start: c(w.start), end: c(w.end) }));
+  return { ...seg, start: c(seg.start), end: Math.max(c(seg.start), c(seg.end)), words };
+}
+
+function concat(parts: Float32Array[], n: number): Float32Array {
+  const out = new Float32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function* oneChunk(samples: Float32Array, size: number): AsyncGenerator<Float32Array> {
+  for (let i = 0; i < samples.length; i += size) yield samples.subarray(i, i + size);
+}
+
+/** One utterance-by-utterance pass of the online recognizer over a stream of samples. */
+class OnlineRun {
+  readonly #r: OnlineRecognizer;
+  readonly #rate: number;
+  #stream: OnlineStream;
+  /** Samples fed so far. */
+  samples = 0;
+  /** Start of the open utterance on the stream's timeline, seconds. */
+  segmentStartSec = 0;
+
+  constructor(r: OnlineRecognizer, rate: number) {
+    this.#r = r;
+    this.#rate = rate;
+    this.#stream = r.createStream();
+  }
+
+  /** Feeds samples; returns the open utterance's text and, at an endpoint, the finished segment. */
+  feed(samples: Float32Array): { text: string; final?: Segment } {
+    this.#stream.acceptWaveform({ sampleRate: this.#rate, samples });
+    this.samples += samples.length;
+    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
+    const res = this.#r.getResult(this.#stream);
+    if (this.#r.isEndpoint(this.#stream)) {
+      const now = this.samples / this.#rate;
+      const seg = segmentFromResult(res, res.start_time ?? this.segmentStartSec, now);
+      this.#r.reset(this.#stream);
+      this.segmentStartSec = now;
+      return seg ? { text: '', final: seg } : { text: '' };
+    }
+    return { text: res.text.trim() };
+  }
+
+  /** Pads the tail so it is decoded, ends the input, and returns the last segment. */
+  finish(): Segment | undefined {
+    this.#stream.acceptWaveform({ sampleRate: this.#rate, samples: new Float32Array(Math.round(TAIL_PAD_SEC * this.#rate)) });
+    this.#stream.inputFinished();
+    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
+    const res = this.#r.getResult(this.#stream);
+    const end = this.samples / this.#rate;
+    return segmentFromResult(res, res.start_time ?? this.segmentStartSec, end);
+  }
+}

@@ -1,0 +1,154 @@
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError } from '../../errors/index.js';
+import type { ResolvedModel } from '../../models/index.js';
+
+/** Endpoint (end-of-utterance) rules of streaming models, as sherpa-onnx defines them. */
+export interface EndpointOptions {
+  /**
+   * Trailing silence that ends an utterance even when nothing was recognised, seconds.
+   * @defaultValue 2.4
+   */
+  readonly rule1MinTrailingSilence?: number;
+  /**
+   * Trailing silence that ends an utterance after something was recognised, seconds.
+   * @defaultValue 0.8
+   */
+  readonly rule2MinTrailingSilence?: number;
+  /**
+   * Longest utterance before a forced endpoint, seconds.
+   * @defaultValue 20
+   */
+  readonly rule3MinUtteranceLength?: number;
+}
+
+/** Options of {@link NativeBackend}. Validated when the backend is constructed. */
+export interface NativeBackendOptions {
+  /**
+   * The recognition model: a folder, a model name under `modelsDir` (HYBRID_ASR_MODELS), an
+   * installed catalog id, or an already resolved model. Offline and streaming models both work.
+   */
+  readonly model: string | ResolvedModel;
+  /**
+   * The Silero VAD used to cut long audio (offline models) and for pseudo-streaming.
+   * @defaultValue 'silero-vad'
+   */
+  readonly vadModel?: string | ResolvedModel;
+  /** A speaker-embedding model; enables diarization (`capabilities.diarization`). */
+  readonly speakerModel?: string | ResolvedModel;
+  /**
+   * onnxruntime threads per model.
+   * @defaultValue half the cores, between 1 and 4
+   */
+  readonly threads?: number;
+  /**
+   * Execution provider. `auto` picks CoreML on Apple Silicon, else the CPU.
+   * @defaultValue 'auto'
+   */
+  readonly provider?: 'auto' | 'cpu' | 'coreml' | 'cuda';
+  /**
+   * Decoding method. Hotwords need `modified_beam_search` and a transducer model.
+   * @defaultValue 'greedy_search'
+   */
+  readonly decodingMethod?: 'greedy_search' | 'modified_beam_search';
+  /**
+   * Longest piece of audio the offline model decodes at once, seconds (at most 30 for whisper).
+   * @defaultValue 20
+   */
+  readonly maxSegmentSec?: number;
+  /**
+   * Pseudo-streaming with an offline model: the open utterance is re-decoded for a partial at
+   * most this often (milliseconds of audio).
+   * @defaultValue 600
+   */
+  readonly partialIntervalMs?: number;
+  /** Endpoint rules for streaming models. */
+  readonly endpoint?: EndpointOptions;
+  /**
+   * Folder of model folders for names.
+   * @defaultValue process.env.HYBRID_ASR_MODELS
+   */
+  readonly modelsDir?: string;
+  /**
+   * Cache folder of downloaded catalog models.
+   * @defaultValue HYBRID_ASR_CACHE, else the OS cache folder
+   */
+  readonly cacheDir?: string;
+  /**
+   * Also load each model once in a child process before loading it here: catches corrupt graphs
+   * that pass the static checks, at the cost of ~0.3 s per model.
+   * @defaultValue false
+   */
+  readonly probe?: boolean;
+  /**
+   * `id` of this backend in results and events.
+   * @defaultValue 'native'
+   */
+  readonly id?: string;
+}
+
+/** Options with defaults applied. @internal */
+export interface ResolvedNativeOptions {
+  model: string | ResolvedModel;
+  vadModel: string | ResolvedModel;
+  speakerModel: string | ResolvedModel | undefined;
+  threads: number;
+  provider: 'cpu' | 'coreml' | 'cuda';
+  decodingMethod: 'greedy_search' | 'modified_beam_search';
+  maxSegmentSec: number;
+  partialIntervalMs: number;
+  endpoint: Required<EndpointOptions>;
+  modelsDir: string | undefined;
+  cacheDir: string | undefined;
+  probe: boolean;
+  id: string;
+}
+
+function isModelSpec(v: unknown): v is string | ResolvedModel {
+  return (typeof v === 'string' && v.trim() !== '') || (typeof v === 'object' && v !== null && 'manifest' in v && 'paths' in v);
+}
+
+function num(name: string, v: number | undefined, def: number, min: number, max: number): number {
+  const x = v ?? def;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max) {
+    throw new InvalidArgumentError(`\`${name}\` must be a number in ${min}..${max}, got ${String(v)}`);
+  }
+  return x;
+}
+
+/** Validates options eagerly and applies defaults. @internal */
+export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('NativeBackend needs an options object with `model`');
+  if (!isModelSpec(o.model)) throw new InvalidArgumentError(`\`model\` must be a model folder, name or catalog id, got ${JSON.stringify(o.model)}`);
+  if (o.vadModel !== undefined && !isModelSpec(o.vadModel)) throw new InvalidArgumentError('`vadModel` must be a model folder, name or catalog id');
+  if (o.speakerModel !== undefined && !isModelSpec(o.speakerModel)) throw new InvalidArgumentError('`speakerModel` must be a model folder, name or catalog id');
+  const threads = o.threads ?? Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new InvalidArgumentError(`\`threads\` must be a whole number in 1..64, got ${o.threads}`);
+  const p = o.provider ?? 'auto';
+  if (!['auto', 'cpu', 'coreml', 'cuda'].includes(p)) throw new InvalidArgumentError(`\`provider\` must be 'auto', 'cpu', 'coreml' or 'cuda', got ${JSON.stringify(p)}`);
+  const provider = p === 'auto' ? (process.platform === 'darwin' && process.arch === 'arm64' ? 'coreml' : 'cpu') : p;
+  const dm = o.decodingMethod ?? 'greedy_search';
+  if (dm !== 'greedy_search' && dm !== 'modified_beam_search') {
+    throw new InvalidArgumentError(`\`decodingMethod\` must be 'greedy_search' or 'modified_beam_search', got ${JSON.stringify(dm)}`);
+  }
+  const e = o.endpoint ?? {};
+  if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw new InvalidArgumentError('`id` must be a non-empty string');
+  return {
+    model: o.model,
+    vadModel: o.vadModel ?? 'silero-vad',
+    speakerModel: o.speakerModel,
+    threads,
+    provider,
+    decodingMethod: dm,
+    maxSegmentSec: num('maxSegmentSec', o.maxSegmentSec, 20, 1, 600),
+    partialIntervalMs: num('partialIntervalMs', o.partialIntervalMs, 600, 50, 60_000),
+    endpoint: {
+      rule1MinTrailingSilence: num('endpoint.rule1MinTrailingSilence', e.rule1MinTrailingSilence, 2.4, 0.1, 60),
+      rule2MinTrailingSilence: num('endpoint.rule2MinTrailingSilence', e.rule2MinTrailingSilence, 0.8, 0.1, 60),
+      rule3MinUtteranceLength: num('endpoint.rule3MinUtteranceLength', e.rule3MinUtteranceLength, 20, 1, 600),
+    },
+    modelsDir: o.modelsDir ?? process.env.HYBRID_ASR_MODELS,
+    cacheDir: o.cacheDir,
+    probe: o.probe ?? false,
+    id: o.id ?? 'native',
+  };
+}

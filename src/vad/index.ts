@@ -1,0 +1,195 @@
+/**
+ * Voice activity detection (Silero VAD through sherpa-onnx): push mono samples, take finished
+ * speech segments on the stream's timeline. Used by the native backend (cutting long audio), the
+ * diarizer and the live processor.
+ *
+ * @module
+ */
+import { InvalidArgumentError, ModelError } from '../errors/index.js';
+import { loadSherpa } from '../internal/sherpa.js';
+import { type ResolveOptions, type ResolvedModel, resolveModel } from '../models/resolve.js';
+import { validateModel } from '../models/validate.js';
+
+/** A finished stretch of speech. Times are seconds from the first pushed sample. */
+export interface SpeechSegment {
+  /** Start, seconds. */
+  readonly start: number;
+  /** End, seconds. */
+  readonly end: number;
+  /** The segment's samples (mono, at the detector's rate). */
+  readonly samples: Float32Array;
+}
+
+/** Options of {@link VoiceActivityDetector.create}. */
+export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir' | 'abortSignal'> {
+  /**
+   * The Silero VAD model: a folder, a name under HYBRID_ASR_MODELS, a catalog id, or a resolved model.
+   * @defaultValue 'silero-vad'
+   */
+  readonly model?: string | ResolvedModel;
+  /**
+   * Speech probability above which a window counts as speech.
+   * @defaultValue 0.5
+   */
+  readonly threshold?: number;
+  /**
+   * Silence that ends a segment, seconds.
+   * @defaultValue 0.5
+   */
+  readonly minSilenceSec?: number;
+  /**
+   * Shortest segment reported, seconds.
+   * @defaultValue 0.25
+   */
+  readonly minSpeechSec?: number;
+  /**
+   * Longest segment; longer speech is cut into pieces of at most this length, seconds.
+   * @defaultValue 20
+   */
+  readonly maxSpeechSec?: number;
+}
+
+/** Narrow view of sherpa-onnx-node's `Vad`. */
+interface SherpaVad {
+  acceptWaveform(samples: Float32Array): void;
+  isEmpty(): boolean;
+  isDetected(): boolean;
+  front(enableExternalBuffer?: boolean): { start: number; samples: Float32Array };
+  pop(): void;
+  flush(): void;
+  reset(): void;
+}
+
+const WINDOW = 512;
+
+function checkNumber(name: string, v: number, min: number, max: number): void {
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new InvalidArgumentError(`\`${name}\` must be a number in ${min}..${max}, got ${v}`);
+  }
+}
+
+/**
+ * Streaming Silero VAD. Create with {@link VoiceActivityDetector.create} (which resolves and
+ * validates the model before any native object exists: a missing path would give sherpa a silent
+ * null handle, a corrupt file would abort the process).
+ */
+export class VoiceActivityDetector {
+  /** Sample rate the detector works at, Hz. */
+  readonly sampleRate: number;
+  readonly #vad: SherpaVad;
+  #pending = new Float32Array(0);
+  #pushed = 0;
+
+  private constructor(vad: SherpaVad, sampleRate: number) {
+    this.#vad = vad;
+    this.sampleRate = sampleRate;
+  }
+
+  /** Resolves, validates and loads the VAD model. */
+  static async create(options: VadOptions = {}): Promise<VoiceActivityDetector> {
+    const threshold = options.threshold ?? 0.5;
+    const minSilenceSec = options.minSilenceSec ?? 0.5;
+    const minSpeechSec = options.minSpeechSec ?? 0.25;
+    const maxSpeechSec = options.maxSpeechSec ?? 20;
+    checkNumber('threshold', threshold, 0.01, 0.99);
+    checkNumber('minSilenceSec', minSilenceSec, 0.01, 10);
+    checkNumber('minSpeechSec', minSpeechSec, 0, 10);
+    checkNumber('maxSpeechSec', maxSpeechSec, 1, 600);
+    const spec = options.model ?? 'silero-vad';
+    const model =
+      typeof spec === 'string'
+        ? await resolveModel(spec, {
+            kind: 'vad',
+            ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+            ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+            ...(options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {}),
+          })
+        : spec;
+    if (model.manifest.kind !== 'vad') {
+      throw new ModelError(`Model "${model.manifest.name}" is a ${model.manifest.kind} model, not a VAD`, { path: model.dir });
+    }
+    await validateModel(model, options.abortSignal ? { abortSignal: options.abortSignal } : {});
+    const sherpa = loadSherpa();
+    const sampleRate = model.manifest.sampleRate;
+    const vad = new sherpa.Vad(
+      {
+        sileroVad: {
+          model: model.paths.model,
+          threshold,
+          minSilenceDuration: minSilenceSec,
+          minSpeechDuration: minSpeechSec,
+          maxSpeechDuration: maxSpeechSec,
+          windowSize: WINDOW,
+        },
+        sampleRate,
+        numThreads: 1,
+        provider: 'cpu',
+        debug: false,
+      },
+      Math.ceil(maxSpeechSec * 2 + 10),
+    ) as SherpaVad & { handle?: unknown };
+    if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${model.dir}`, { path: model.dir });
+    return new VoiceActivityDetector(vad, sampleRate);
+  }
+
+  /** Seconds of audio pushed so far. */
+  get pushedSec(): number {
+    return this.#pushed / this.sampleRate;
+  }
+
+  /** Whether the detector is inside speech right now. */
+  get inSpeech(): boolean {
+    return this.#vad.isDetected();
+  }
+
+  /** Feeds mono samples at {@link VoiceActivityDetector.sampleRate}; returns the segments they finished. */
+  push(samples: Float32Array): SpeechSegment[] {
+    let buf = samples;
+    if (this.#pending.length > 0) {
+      buf = new Float32Array(this.#pending.length + samples.length);
+      buf.set(this.#pending);
+      buf.set(samples, this.#pending.length);
+    }
+    const whole = buf.length - (buf.length % WINDOW);
+    for (let i = 0; i < whole; i += WINDOW) this.#vad.acceptWaveform(buf.subarray(i, i + WINDOW));
+    this.#pending = buf.slice(whole);
+    this.#pushed += samples.length;
+    return this.#drain();
+  }
+
+  /** Ends the stream (pads the last window, flushes) and returns the remaining segments. */
+  finish(): SpeechSegment[] {
+    if (this.#pending.length > 0) {
+      const last = new Float32Array(WINDOW);
+      last.set(this.#pending);
+      this.#vad.acceptWaveform(last);
+      this.#pending = new Float32Array(0);
+    }
+    this.#vad.flush();
+    const total = this.pushedSec;
+    return this.#drain()
+      .map((s) =>
+        s.end <= total ? s : { start: s.start, end: total, samples: s.samples.subarray(0, Math.max(0, Math.round((total - s.start) * this.sampleRate))) },
+      )
+      .filter((s) => s.end > s.start);
+  }
+
+  /** Clears all state, for reuse on a new stream. */
+  reset(): void {
+    this.#vad.reset();
+    this.#pending = new Float32Array(0);
+    this.#pushed = 0;
+  }
+
+  #drain(): SpeechSegment[] {
+    const out: SpeechSegment[] = [];
+    while (!this.#vad.isEmpty()) {
+      const seg = this.#vad.front(false);
+      // Copy: the addon may reuse its buffer after pop().
+      const samples = Float32Array.from(seg.samples);
+      out.push({ start: seg.start / this.sampleRate, end: (seg.start + samples.length) / this.sampleRate, samples });
+      this.#vad.pop();
+    }
+    return out;
+  }
+}
