@@ -1,5 +1,7 @@
 import type { ASRBackend } from '../spec/index.js';
-import { BackendUnavailableError } from '../errors/index.js';
+import { BackendUnavailableError, ModelError } from '../errors/index.js';
+import { NativeBackend } from '../backends/native/index.js';
+import { findModels } from '../models/index.js';
 
 /** What the CLI knows when it needs a backend. */
 export interface CliBackendOptions {
@@ -17,12 +19,64 @@ export interface CliBackendOptions {
   readonly streaming?: boolean;
   /** Whether speaker diarization was asked for. */
   readonly diarize?: boolean;
+  /** `--tier` (auto). */
+  readonly tier?: string;
+  /** `--fallback` (auto). */
+  readonly fallback?: string;
 }
 
 /**
- * Builds the backend a CLI command asked for. Each backend issue fills its branch.
+ * The model to use when `--model` is not given: the only (or first) model of the wanted kind
+ * under HYBRID_ASR_MODELS / the cache; streaming commands prefer a streaming model.
+ */
+async function defaultModel(streaming: boolean): Promise<string> {
+  const found = await findModels({ kind: ['offline', 'streaming'] });
+  const pick = found.find((m) => m.manifest.kind === (streaming ? 'streaming' : 'offline')) ?? found[0];
+  if (!pick) {
+    throw new ModelError(
+      'No speech model found: pass --model <folder|name|id>, set HYBRID_ASR_MODELS to a folder of models, or run `hybrid-asr models download <id>`',
+    );
+  }
+  return pick.dir;
+}
+
+/** Finds a speaker-embedding model for --diarize, if one is installed. */
+async function defaultSpeakerModel(): Promise<string | undefined> {
+  const found = await findModels({ kind: 'speaker-embedding' });
+  return found[0]?.dir;
+}
+
+async function createNative(options: CliBackendOptions): Promise<NativeBackend> {
+  const model = options.model ?? (await defaultModel(options.streaming ?? false));
+  const speakerModel = options.diarize ? await defaultSpeakerModel() : undefined;
+  const backend = new NativeBackend({
+    model,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(speakerModel !== undefined ? { speakerModel } : {}),
+  });
+  await backend.load();
+  return backend;
+}
+
+/**
+ * Builds the backend a CLI command asked for.
  * @internal
  */
 export async function createCliBackend(options: CliBackendOptions): Promise<ASRBackend> {
-  throw new BackendUnavailableError(`The ${options.backend} backend is not built into this CLI yet`);
+  switch (options.backend) {
+    case 'native':
+      return createNative(options);
+    case 'remote': {
+      if (!options.remoteUrl) throw new BackendUnavailableError('--backend remote needs --remote-url <url>');
+      const { RemoteBackend } = await import('../backends/remote/index.js');
+      return new RemoteBackend({
+        baseUrl: options.remoteUrl,
+        ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+        ...(options.model !== undefined ? { model: options.model } : {}),
+      });
+    }
+    case 'auto':
+      if (!options.remoteUrl) return createNative(options);
+      throw new BackendUnavailableError('--backend auto with --remote-url needs the hybrid manager, which this build does not include yet; use --backend native or --backend remote');
+  }
 }
