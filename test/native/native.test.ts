@@ -1,0 +1,226 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  AbortedError,
+  BackendUnavailableError,
+  InvalidArgumentError,
+  decodeAudio,
+  wordErrorRate,
+} from '../../src/index.js';
+import { NativeBackend } from '../../src/backends/native/index.js';
+import type { AudioChunk, TranscriptionEvent } from '../../src/spec/index.js';
+import { AUDIO_DIR, MODELS_DIR, OFFLINE_MODEL, PROJECT_ROOT, STREAMING_MODEL, VAD_MODEL, describeWithAssets, readReferences } from '../helpers/shared.js';
+
+const run = promisify(execFile);
+const ESPEAK = join(AUDIO_DIR, 'espeak');
+const LONG = join(ESPEAK, 'long', 'espeak-long.wav');
+const d = describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, ESPEAK]);
+
+/** README figures of the two test models on shared/audio/espeak (40 clips). */
+const README_WER = { offline: 0.3786, streaming: 0.5145 };
+
+async function* chunksOf(path: string, ms: number): AsyncGenerator<AudioChunk> {
+  const a = await decodeAudio(path);
+  const n = Math.round((a.sampleRate * ms) / 1000);
+  for (let i = 0; i < a.samples.length; i += n) yield { samples: a.samples.subarray(i, i + n), sampleRate: a.sampleRate };
+}
+
+async function collect(it: AsyncIterable<TranscriptionEvent>): Promise<TranscriptionEvent[]> {
+  const out: TranscriptionEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+d('NativeBackend with the real test models', () => {
+  const refs = readReferences(join(ESPEAK, 'references.tsv'));
+  let offline: NativeBackend;
+  let streaming: NativeBackend;
+  beforeAll(async () => {
+    offline = new NativeBackend({ model: OFFLINE_MODEL, vadModel: VAD_MODEL, threads: 1 });
+    streaming = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
+    await Promise.all([offline.load(), streaming.load()]);
+  });
+  afterAll(async () => {
+    await offline.dispose();
+    await streaming.dispose();
+  });
+
+  it('capabilities describe the loaded model', () => {
+    expect(offline.capabilities).toMatchObject({ streaming: false, offline: true, wordTimestamps: true, languages: ['en'], hotwords: false, sampleRate: 16000 });
+    expect(streaming.capabilities.streaming).toBe(true);
+    expect(offline.name).toContain('tiny-ctc-en-offline');
+  });
+
+  for (const kind of ['offline', 'streaming'] as const) {
+    it(`WER on shared/audio/espeak within 1 point of the ${kind} model README`, async () => {
+      const b = kind === 'offline' ? offline : streaming;
+      const hyp: string[] = [];
+      for (const r of refs) hyp.push((await b.transcribe(join(ESPEAK, r.file))).text);
+      const wer = wordErrorRate(refs.map((r) => r.text).join(' '), hyp.join(' ')).wer;
+      console.log(`[native] ${kind} WER ${(wer * 100).toFixed(2)} % (README ${(README_WER[kind] * 100).toFixed(2)} %)`);
+      expect(Math.abs(wer - README_WER[kind])).toBeLessThanOrEqual(0.01);
+    });
+  }
+
+  it('long file: VAD-cut segments with monotonic word times on the global timeline', async () => {
+    const t = await offline.transcribe(LONG);
+    const clips = readFileSync(join(ESPEAK, 'long', 'espeak-long.segments.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .map(([s, e, , text]) => ({ start: Number(s), end: Number(e), text: text! }));
+    expect(t.durationSec).toBeCloseTo(73.456, 2);
+    expect(t.segments.length).toBe(clips.length);
+    let prev = 0;
+    for (const [i, seg] of t.segments.entries()) {
+      // Every segment lies inside the source clip it came from (global times, not per-piece ones).
+      const clip = clips[i]!;
+      expect(seg.start).toBeGreaterThanOrEqual(clip.start - 0.05);
+      expect(seg.end).toBeLessThanOrEqual(clip.end + 0.05);
+      for (const w of seg.words) {
+        expect(w.start).toBeGreaterThanOrEqual(prev);
+        expect(w.end).toBeGreaterThanOrEqual(w.start);
+        prev = w.start;
+      }
+    }
+    const wer = wordErrorRate(clips.map((c) => c.text).join(' '), t.text).wer;
+    expect(wer).toBeLessThan(0.45);
+  });
+
+  it('a streaming-only model transcribes files too', async () => {
+    const t = await streaming.transcribe(LONG);
+    expect(t.segments.length).toBeGreaterThanOrEqual(10);
+    expect(t.segments.at(-1)!.end).toBeGreaterThan(65);
+  });
+
+  it('streaming model: partials grow, one final per utterance, end last', async () => {
+    const events = await collect(streaming.transcribeStream(chunksOf(LONG, 100)));
+    expect(events.at(-1)!.type).toBe('end');
+    const finals = events.filter((e) => e.type === 'final');
+    expect(finals.length).toBeGreaterThanOrEqual(12);
+    // Within an utterance each partial extends the previous one (greedy CTC never revises).
+    let last = '';
+    let grew = 0;
+    for (const e of events) {
+      if (e.type === 'partial') {
+        if (last !== '' && e.text.startsWith(last)) grew++;
+        last = e.text;
+      } else if (e.type === 'final') last = '';
+    }
+    expect(grew).toBeGreaterThan(20);
+    let prevEnd = 0;
+    for (const e of finals) {
+      if (e.type !== 'final') continue;
+      expect(e.segment.start).toBeGreaterThanOrEqual(prevEnd - 0.2);
+      prevEnd = e.segment.end;
+    }
+    expect(prevEnd).toBeGreaterThan(65);
+  });
+
+  it('offline model pseudo-streams: partials from re-decoding, finals at VAD segment ends', async () => {
+    const events = await collect(offline.transcribeStream(chunksOf(LONG, 200)));
+    const finals = events.filter((e) => e.type === 'final');
+    const partials = events.filter((e) => e.type === 'partial');
+    expect(finals.length).toBe(16);
+    expect(partials.length).toBeGreaterThan(16);
+    expect(events.at(-1)).toMatchObject({ type: 'end' });
+  });
+
+  it('breaking out of for-await stops reading and a new stream works', async () => {
+    let pulled = 0;
+    async function* counting(): AsyncGenerator<AudioChunk> {
+      for await (const c of chunksOf(LONG, 100)) {
+        pulled++;
+        yield c;
+      }
+    }
+    for await (const e of streaming.transcribeStream(counting())) {
+      if (e.type === 'final') break;
+    }
+    const afterBreak = pulled;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pulled).toBe(afterBreak);
+    expect(pulled).toBeLessThan(700);
+    const again = await collect(streaming.transcribeStream(chunksOf(join(ESPEAK, 'espeak-001.wav'), 100)));
+    expect(again.some((e) => e.type === 'final')).toBe(true);
+  });
+
+  it('abort: an aborted signal does no work; aborting mid-call rejects with AbortedError', async () => {
+    const c = new AbortController();
+    c.abort();
+    await expect(offline.transcribe(LONG, { abortSignal: c.signal })).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+    const c2 = new AbortController();
+    const p = offline.transcribe(LONG, { abortSignal: c2.signal });
+    setTimeout(() => c2.abort(), 5);
+    await expect(p).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+  });
+
+  it('decoding does not block the event loop', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const t = await offline.transcribe(LONG);
+    const s = await streaming.transcribe(LONG);
+    clearInterval(timer);
+    expect(t.segments.length + s.segments.length).toBeGreaterThan(0);
+    // Timers ran between decode steps: the loop was never held for the whole call.
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it('soft gaps are warnings; impossible requests throw typed errors', async () => {
+    const t = await offline.transcribe(join(ESPEAK, 'espeak-001.wav'), { hotwords: ['chains'], diarization: true, punctuation: true });
+    expect(t.warnings.map((w) => (w.type === 'unsupported' ? w.feature : w.type)).sort()).toEqual(['diarization', 'hotwords', 'punctuation']);
+    await expect(offline.transcribe(join(ESPEAK, 'espeak-001.wav'), { language: 'de' })).rejects.toSatisfy((e: unknown) => BackendUnavailableError.isInstance(e));
+    expect(() => new NativeBackend({ model: '' })).toThrow(InvalidArgumentError);
+    expect(() => new NativeBackend({ model: OFFLINE_MODEL, threads: 0 })).toThrow(/`threads`/);
+    expect(() => new NativeBackend({ model: OFFLINE_MODEL, maxSegmentSec: -1 })).toThrow(/`maxSegmentSec`/);
+  });
+
+  it('a model name resolves under HYBRID_ASR_MODELS; an unknown one is a typed error and isAvailable() is false', async () => {
+    const b = new NativeBackend({ model: 'tiny-ctc-en-offline', modelsDir: MODELS_DIR, vadModel: 'silero-vad' });
+    expect(await b.isAvailable()).toBe(true);
+    const bad = new NativeBackend({ model: 'no-such-model', modelsDir: MODELS_DIR });
+    expect(await bad.isAvailable()).toBe(false);
+    await expect(bad.transcribe(LONG)).rejects.toThrow(/No model "no-such-model"/);
+    await b.dispose();
+    await expect(b.transcribe(LONG)).rejects.toSatisfy((e: unknown) => BackendUnavailableError.isInstance(e));
+  });
+
+  it('the CLI transcribes all 40 clips end to end with the same WER (offline and streaming models)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hasr-cli-'));
+    try {
+      for (const [model, target] of [
+        ['tiny-ctc-en-offline', README_WER.offline],
+        ['tiny-ctc-en-streaming', README_WER.streaming],
+      ] as const) {
+        await run(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/index.ts', 'transcribe', ...refs.map((r) => join(ESPEAK, r.file)), '--backend', 'native', '--model', model, '--format', 'json', '--output', join(out, model)],
+          { cwd: PROJECT_ROOT, env: { ...process.env, HYBRID_ASR_MODELS: MODELS_DIR } },
+        );
+        const hyp = refs.map((r) => JSON.parse(readFileSync(join(out, model, r.file.replace(/\.wav$/, '.json')), 'utf8')).text as string);
+        const wer = wordErrorRate(refs.map((r) => r.text).join(' '), hyp.join(' ')).wer;
+        console.log(`[cli] ${model} WER ${(wer * 100).toFixed(2)} %`);
+        expect(Math.abs(wer - target)).toBeLessThanOrEqual(0.01);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('hybrid-asr stream prints JSON lines ending with end', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/index.ts', 'stream', join(ESPEAK, 'espeak-001.wav'), '--backend', 'native', '--model', 'tiny-ctc-en-streaming', '--chunk-ms', '100'],
+      { cwd: PROJECT_ROOT, env: { ...process.env, HYBRID_ASR_MODELS: MODELS_DIR } },
+    );
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; segment?: { text: string } });
+    expect(lines.at(-1)!.type).toBe('end');
+    expect(lines.filter((l) => l.type === 'partial').length).toBeGreaterThan(3);
+    expect(lines.find((l) => l.type === 'final')!.segment!.text).toMatch(/following/);
+  });
+});
