@@ -111,6 +111,7 @@ export async function listTopLevelFields(path: string, handle?: FileHandle): Pro
     while (pos < size) {
       const { bytesRead } = await fh.read(head, 0, head.length, pos);
       const buf = head.subarray(0, bytesRead);
+      let parsed: TopLevelField;
       try {
         const [key, afterKey] = varint(buf, 0);
         const field = Math.floor(key / 8);
@@ -132,11 +133,7 @@ export async function listTopLevelFields(path: string, handle?: FileHandle): Pro
         } else {
           throw new Malformed(`unsupported protobuf wire type ${wireType} at offset ${pos}`);
         }
-        if (end > size) {
-          throw new Truncated(`field ${field} at offset ${pos} needs ${end - pos} bytes but the file ends after ${size - pos}`);
-        }
-        fields.push({ field, wireType, start: pos, payloadStart, end });
-        pos = end;
+        parsed = { field, wireType, start: pos, payloadStart, end };
       } catch (e) {
         if (e instanceof Truncated && bytesRead === head.length) {
           // A varint ran past our 20-byte window although the file goes on: impossible for valid protobuf.
@@ -144,6 +141,12 @@ export async function listTopLevelFields(path: string, handle?: FileHandle): Pro
         }
         throw e;
       }
+      // Outside the try: a field running past the end of the file is truncation, not a bad varint.
+      if (parsed.end > size) {
+        throw new Truncated(`field ${parsed.field} at offset ${pos} needs ${parsed.end - pos} bytes but the file ends after ${size - pos}`);
+      }
+      fields.push(parsed);
+      pos = parsed.end;
     }
     return { fields, size };
   } catch (e) {
