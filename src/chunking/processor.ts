@@ -255,6 +255,8 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   // streaming mode
   private feed: FeedQueue<AudioChunk> | undefined;
   private streamTask: Promise<void> | undefined;
+  private replay: Promise<void> = Promise.resolve();
+  private journalPending: Promise<void> = Promise.resolve();
   private streamOffsetSec = 0;
   private fedBytes = 0;
   private fedAtLastTick = 0;
@@ -391,6 +393,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     if (this.o.liveDiarizer) this.addLiveTurns(this.o.liveDiarizer.push(toMonoFloat(bytes, this.o.channels)));
     if (this.streamingMode) {
       const samples = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 2)));
+      await this.replay; // after a recovery, the spooled audio goes to the model first
       await this.feed!.put({ samples, sampleRate: this.o.sampleRate, channels: this.o.channels });
       this.fedBytes += samples.byteLength;
       if (this.fedBytes - this.fedAtLastTick >= this.o.intervalSec * spool.bytesPerSec) this.streamTick();
@@ -402,6 +405,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   /** Resolves when no tick is running or due (p-queue's `onIdle`); use it to pace a faster-than-real-time feed. */
   async onIdle(): Promise<void> {
     while (this.tickPromise) await this.tickPromise;
+    await this.journalPending;
   }
 
   /**
@@ -494,6 +498,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     const signal = AbortSignal.any([options.abortSignal, this.o.abortSignal].filter((s): s is AbortSignal => s !== undefined));
     try {
       if (this.streamingMode) {
+        await this.replay;
         this.feed!.close();
         await this.streamTask;
         this.streamTick(true);
@@ -712,21 +717,25 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       partials: true,
       ...(this.o.abortSignal ? { abortSignal: this.o.abortSignal } : {}),
     });
-    this.streamTask = (async () => {
+    this.replay = (async () => {
       try {
-        if (resumeByte < spool.bytesWritten) {
+        // Only what was spooled before the recovery: later pushes feed their own audio.
+        const replayEnd = spool.bytesWritten;
+        if (resumeByte < replayEnd) {
           const step = spool.align(spool.bytesPerSec);
-          for (let b = resumeByte; b < spool.bytesWritten; b += step) {
-            const buf = await spool.read(b, Math.min(spool.bytesWritten, b + step));
+          for (let b = resumeByte; b < replayEnd; b += step) {
+            const buf = await spool.read(b, Math.min(replayEnd, b + step));
             const samples = new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
             await feed.put({ samples, sampleRate: spool.sampleRate, channels: spool.channels });
             this.fedBytes += buf.length;
           }
         }
       } catch (e) {
-        this.send({ type: 'error', error: asAsrError(e), recoverable: false });
+        this.fail(e);
+        feed.close();
       }
-    })().then(() => this.consumeStream(stream));
+    })();
+    this.streamTask = this.consumeStream(stream);
   }
 
   private async consumeStream(stream: AsyncIterable<import('../spec/index.js').TranscriptionEvent>): Promise<void> {
@@ -785,9 +794,12 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     const index = this.tickIndex++;
     const committed = this.committedSinceTick;
     this.committedSinceTick = 0;
-    void spool
+    this.journalPending = spool
       .writeJournal({ lastProcessedByte: this.lastProcessedByte, committedUntilSec: this.frontierSec, emittedWords: this.emittedWords, ticks: this.tickIndex })
-      .catch((e: unknown) => this.send({ type: 'error', error: asAsrError(e), recoverable: true }));
+      .then(
+        () => undefined,
+        (e: unknown) => this.send({ type: 'error', error: asAsrError(e), recoverable: true }),
+      );
     this.send({
       type: 'tick',
       index,

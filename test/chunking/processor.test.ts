@@ -210,3 +210,26 @@ describe('ChunkedLiveProcessor (streaming model, TestBackend)', () => {
     expect(streamCalls).toHaveLength(1);
   });
 });
+
+describe('ChunkedLiveProcessor.recover (streaming model, TestBackend)', () => {
+  it('re-feeds the spooled audio after the commit frontier to a new stream, then goes on', async () => {
+    const { pcm, words } = makeBursts(250, 21);
+    const backend = new TestBackend({ script: hearBursts, capabilities: { streaming: true } });
+    const p = new ChunkedLiveProcessor({ backend, spoolDir: dir, intervalSec: 5 });
+    await p.start();
+    const cut = Math.floor((pcm.length * 0.5) / 2) * 2;
+    await feed(p, pcm.subarray(0, cut), 0.5, false);
+    await p.onIdle(); // its last journal write lands (a killed process would have none in flight)
+    // "Crash" mid-stream: a function script only answers at the end of its stream, so nothing was committed.
+    const r = await ChunkedLiveProcessor.recover(dir, { backend, intervalSec: 5 });
+    expect(r.isStreamingMode).toBe(true);
+    expect(r.recovered!.audioSec).toBeCloseTo(cut / BPS, 3);
+    const got = collect(r);
+    await feed(r, pcm.subarray(cut), 0.5, false);
+    await r.stop();
+    expectExactlyOnce(got.finals, words);
+    const streams = backend.calls.filter((c) => c.method === 'transcribeStream');
+    expect(streams).toHaveLength(2);
+    expect(streams[1]!.receivedSec).toBeCloseTo(pcm.length / BPS, 1);
+  });
+});
