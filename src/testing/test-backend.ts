@@ -1,3 +1,4 @@
+import { raceAbort } from '../internal/abort.js';
 import { chunkToMono, decodeAudio } from '../audio/index.js';
 import {
   AbortedError,
@@ -579,25 +580,6 @@ class StreamState {
   }
 }
 
-/** Resolves like `p`, or rejects with an `AbortedError` as soon as `signal` fires. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return p;
-  if (signal.aborted) return Promise.reject(toAbortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(toAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 function concat(parts: readonly Float32Array[]): Float32Array {
   if (parts.length === 1) return parts[0]!;

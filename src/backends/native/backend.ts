@@ -19,6 +19,7 @@ import {
   toAbortError,
 } from '../../errors/index.js';
 import { ChunkNormalizer, decodeAudio, openAudio } from '../../audio/index.js';
+import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
 import { type ResolvedModel, probeModelInSubprocess, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
 import { VoiceActivityDetector } from '../../vad/index.js';
@@ -406,6 +407,7 @@ export class NativeBackend implements ASRBackend {
     const rate = l.model.manifest.sampleRate;
     const norm = new ChunkNormalizer(rate);
     const partials = options.partials ?? true;
+    audio = abortable(audio, signal);
     try {
       if (l.online) {
         const run = new OnlineRun(l.online, rate);
