@@ -56,6 +56,8 @@ interface Loaded {
   online: OnlineRecognizer | undefined;
   capabilities: BackendCapabilities;
   maxSegmentSec: number;
+  /** Idle VAD instances (loading one costs a model load; calls may run concurrently). */
+  vadPool: VoiceActivityDetector[];
 }
 
 /** Silence appended at the end of a stream so the last partial chunk is decoded. */
@@ -196,7 +198,7 @@ export class NativeBackend implements ASRBackend {
       sampleRate: model.manifest.sampleRate,
       maxWindowSec: whisper ? WHISPER_LIMIT_SEC : maxSegmentSec,
     };
-    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec };
+    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [] };
     return this.#loaded;
   }
 
@@ -332,7 +334,6 @@ export class NativeBackend implements ASRBackend {
    * clip word edges. Memory is bounded by a rolling window of recent audio.
    */
   async #offlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, hotwords: string | undefined, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
-    const vad = await VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
     const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CONTEXT_SEC + 2) * rate));
     const segments: Segment[] = [];
     const decodePiece = async (piece: { start: number; end: number }): Promise<void> => {
@@ -348,26 +349,37 @@ export class NativeBackend implements ASRBackend {
       const seg = segmentFromResult(r, offset - PAD_SEC, end + PAD_SEC);
       if (seg) segments.push(clampSegment(seg, offset, end));
     };
-    // Audio that fits in one decode window is not cut at all: pieces wait until the input proves
-    // longer than maxSegmentSec.
+    // Audio that fits in one decode window is decoded whole, without the VAD; the VAD starts
+    // only once the input proves longer than maxSegmentSec (it then catches up on what is kept).
     const whole = Math.round(l.maxSegmentSec * rate);
-    let pending: { start: number; end: number }[] | undefined = [];
-    for await (const chunk of source) {
-      throwIfAborted(signal);
-      recent.push(chunk);
-      const pieces = vad.push(chunk);
-      if (pending) {
-        pending.push(...pieces);
-        if (recent.total <= whole) continue;
-        for (const piece of pending) await decodePiece(piece);
-        pending = undefined;
-      } else for (const piece of pieces) await decodePiece(piece);
+    let vad: VoiceActivityDetector | undefined;
+    try {
+      for await (const chunk of source) {
+        throwIfAborted(signal);
+        recent.push(chunk);
+        let pieces;
+        if (vad) pieces = vad.push(chunk);
+        else if (recent.total > whole) {
+          vad = await this.#acquireVad(l);
+          pieces = vad.push(recent.slice(0, recent.total).samples);
+        } else continue;
+        for (const piece of pieces) await decodePiece(piece);
+      }
+      if (vad) for (const piece of vad.finish()) await decodePiece(piece);
+      else if (recent.total > 0) await decodePiece({ start: CONTEXT_SEC, end: recent.total / rate - CONTEXT_SEC });
+    } finally {
+      if (vad) this.#releaseVad(l, vad);
     }
-    const last = vad.finish();
-    if (pending) {
-      if (recent.total > 0) await decodePiece({ start: CONTEXT_SEC, end: recent.total / rate - CONTEXT_SEC });
-    } else for (const piece of last) await decodePiece(piece);
     return { segments, samples: recent.total };
+  }
+
+  async #acquireVad(l: Loaded): Promise<VoiceActivityDetector> {
+    return l.vadPool.pop() ?? VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
+  }
+
+  #releaseVad(l: Loaded, vad: VoiceActivityDetector): void {
+    vad.reset();
+    if (l.vadPool.length < 4) l.vadPool.push(vad);
   }
 
   /** Streaming model over a file: chunk by chunk with endpointing; yields to the event loop between steps. */
@@ -408,6 +420,7 @@ export class NativeBackend implements ASRBackend {
     const norm = new ChunkNormalizer(rate);
     const partials = options.partials ?? true;
     audio = abortable(audio, signal);
+    let vadInUse: VoiceActivityDetector | undefined;
     try {
       if (l.online) {
         const run = new OnlineRun(l.online, rate);
@@ -436,7 +449,8 @@ export class NativeBackend implements ASRBackend {
         return;
       }
       // Offline model: VAD-driven pseudo-streaming.
-      const vad = await VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
+      const vad = await this.#acquireVad(l);
+      vadInUse = vad;
       const intervalSamples = Math.round((this.#o.partialIntervalMs / 1000) * rate);
       let total = 0;
       // Audio since the last closed segment, for partials of the open utterance (bounded by maxSegmentSec).
@@ -499,6 +513,8 @@ export class NativeBackend implements ASRBackend {
       const err = toAbortError(signal, e);
       if (ASRError.isInstance(err) && err.code !== 'aborted') yield { type: 'error', error: err, recoverable: false };
       throw err;
+    } finally {
+      if (vadInUse) this.#releaseVad(l, vadInUse);
     }
   }
 
