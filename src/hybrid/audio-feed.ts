@@ -1,0 +1,180 @@
+import { chunkToMono } from '../audio/index.js';
+import { InvalidAudioError } from '../errors/index.js';
+import type { AudioChunk } from '../spec/index.js';
+
+interface Piece {
+  readonly start: number;
+  readonly data: Float32Array;
+}
+
+/**
+ * The audio of one live stream as the hybrid manager sees it: pulled from the caller's source once,
+ * converted to mono float samples at the source's rate, and kept in a bounded buffer from the end of
+ * the last final on, so that another backend can be started on it after a failure.
+ *
+ * Any number of readers ({@link AudioFeed.reader}) can read from a sample position on; each yields
+ * the buffered audio first, then live audio as it arrives. Only one pull from the source is in flight
+ * at a time, whichever reader asked.
+ *
+ * @internal
+ */
+export class AudioFeed {
+  readonly #source: AsyncIterator<AudioChunk>;
+  readonly #maxBufferSec: number;
+  #pieces: Piece[] = [];
+  #total = 0;
+  #floor = 0;
+  #committed = 0;
+  #rate = 0;
+  #channels = 0;
+  #done = false;
+  #error: unknown;
+  #pull: Promise<void> | undefined;
+  readonly #cursors = new Set<{ at: number }>();
+  /** Samples that had to be dropped from the buffer before they were committed. */
+  droppedUncommitted = 0;
+
+  /**
+   * @param source - the caller's chunks.
+   * @param maxBufferSec - most un-finalised audio kept for replay.
+   */
+  constructor(source: AsyncIterable<AudioChunk>, maxBufferSec: number) {
+    this.#source = source[Symbol.asyncIterator]();
+    this.#maxBufferSec = maxBufferSec;
+  }
+
+  /** Source sample rate (0 before the first chunk). */
+  get sampleRate(): number {
+    return this.#rate;
+  }
+
+  /** Samples received so far. */
+  get totalSamples(): number {
+    return this.#total;
+  }
+
+  /** Seconds received so far. */
+  get totalSec(): number {
+    return this.#rate === 0 ? 0 : this.#total / this.#rate;
+  }
+
+  /** First sample still buffered. */
+  get floor(): number {
+    return this.#floor;
+  }
+
+  /** Samples covered by finals (the replay point). */
+  get committed(): number {
+    return this.#committed;
+  }
+
+  /** Whether the source has ended. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Marks audio before `sec` as covered by a final: it will never be replayed. */
+  commit(sec: number): void {
+    if (this.#rate === 0) return;
+    const s = Math.min(this.#total, Math.max(0, Math.floor(sec * this.#rate)));
+    if (s <= this.#committed) return;
+    this.#committed = s;
+    this.#trim();
+  }
+
+  /** Where replay starts: the committed point, or the oldest sample still buffered if later. */
+  replayFrom(): number {
+    return Math.max(this.#committed, this.#floor);
+  }
+
+  /** Stops pulling from the source (calls its `return`). */
+  async close(): Promise<void> {
+    this.#done = true;
+    const r = this.#source.return?.bind(this.#source);
+    if (r) await Promise.resolve(r()).catch(() => undefined);
+  }
+
+  /**
+   * Audio from sample `from` on, as mono chunks at the source rate. Ends when the source ends,
+   * or when `isActive()` turns false. Throws what the source threw.
+   */
+  async *reader(from: number, isActive: () => boolean): AsyncGenerator<AudioChunk> {
+    const cursor = { at: Math.max(from, this.#floor) };
+    this.#cursors.add(cursor);
+    try {
+      for (;;) {
+        if (!isActive()) return;
+        if (cursor.at < this.#total) {
+          const piece = this.#pieces.find((p) => p.start + p.data.length > cursor.at);
+          if (piece === undefined) return;
+          const off = Math.max(0, cursor.at - piece.start);
+          const samples = piece.data.slice(off);
+          cursor.at = piece.start + piece.data.length;
+          this.#trim();
+          yield { samples, sampleRate: this.#rate };
+          continue;
+        }
+        if (this.#error !== undefined) throw this.#error;
+        if (this.#done) return;
+        await this.#pullOnce();
+      }
+    } finally {
+      this.#cursors.delete(cursor);
+    }
+  }
+
+  #pullOnce(): Promise<void> {
+    this.#pull ??= (async () => {
+      try {
+        const step = await this.#source.next();
+        if (step.done === true) {
+          this.#done = true;
+          return;
+        }
+        this.#append(step.value);
+      } catch (e) {
+        this.#error = e;
+        this.#done = true;
+      } finally {
+        this.#pull = undefined;
+      }
+    })();
+    return this.#pull;
+  }
+
+  #append(chunk: AudioChunk): void {
+    const mono = chunkToMono(chunk);
+    const ch = chunk.channels ?? 1;
+    if (this.#rate === 0) {
+      this.#rate = chunk.sampleRate;
+      this.#channels = ch;
+    } else if (chunk.sampleRate !== this.#rate || ch !== this.#channels) {
+      throw new InvalidAudioError(
+        `Audio chunk format changed mid-stream: ${chunk.sampleRate} Hz × ${ch} ch after ${this.#rate} Hz × ${this.#channels} ch`,
+      );
+    }
+    if (mono.length === 0) return;
+    this.#pieces.push({ start: this.#total, data: mono });
+    this.#total += mono.length;
+    this.#trim();
+  }
+
+  /** Drops audio that is committed and read by every reader; enforces the bound on the rest. */
+  #trim(): void {
+    let minCursor = this.#total;
+    for (const c of this.#cursors) minCursor = Math.min(minCursor, c.at);
+    const keepFrom = Math.min(this.#committed, minCursor);
+    const cap = Math.round(this.#maxBufferSec * this.#rate);
+    while (this.#pieces.length > 0) {
+      const p = this.#pieces[0]!;
+      const end = p.start + p.data.length;
+      const committedAndRead = end <= keepFrom;
+      // Over the bound: drop the oldest audio every reader has read, committed or not.
+      const overBound = this.#total - p.start > cap && end <= minCursor && this.#pieces.length > 1;
+      if (!committedAndRead && !overBound) break;
+      if (!committedAndRead) this.droppedUncommitted += end - Math.max(p.start, this.#committed);
+      this.#pieces.shift();
+      this.#floor = end;
+    }
+  }
+}
