@@ -63,6 +63,26 @@ describeWithAssets([OFFLINE_MODEL, MEETING])('hybrid-asr live', () => {
     expect(r.lines.at(-1)).toMatchObject({ type: 'end', durationSec: expect.closeTo(40, 1) });
   });
 
+  it('--recover finalizes the spool a killed session left behind', async () => {
+    const spool = join(dir, 'crashed');
+    // A session that was killed after 30 s: run one in a child and SIGKILL it once audio is spooled.
+    const wav = await readFile(MEETING);
+    const pcm = wav.subarray(44, 44 + 32000 * 30);
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'chunking', 'fixtures', 'crash-after-spool.ts'), spool],
+      { cwd: PROJECT_ROOT, input: pcm, encoding: 'utf8' },
+    );
+    expect(child.signal).toBe('SIGKILL');
+    const r = live([spool, '--recover', '--model', OFFLINE_MODEL]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/recovered 30\.0 s of audio/);
+    const end = r.lines.at(-1) as { type: string; durationSec: number; transcription: { text: string } };
+    expect(end.type).toBe('end');
+    expect(end.durationSec).toBeCloseTo(30, 1);
+    expect(end.transcription.text.split(' ').length).toBeGreaterThan(20);
+  });
+
   it('rejects bad flags with a one-line message and exit code 2', () => {
     const r = live([MEETING, '--model', OFFLINE_MODEL, '--speed', 'warp']);
     expect(r.code).toBe(2);

@@ -6,10 +6,11 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/audio/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
-import { ChunkedLiveProcessor, readCommittedWords, WAV_HEADER_BYTES, type TickEvent } from '../../src/chunking/index.js';
+import { ChunkedLiveProcessor, readCommittedWords, WAV_HEADER_BYTES, type SpeakerRemapEvent, type TickEvent } from '../../src/chunking/index.js';
 import { wordErrorRate } from '../../src/metrics/wer.js';
 import type { Word } from '../../src/spec/index.js';
-import { AUDIO_DIR, describeWithAssets, OFFLINE_MODEL, PROJECT_ROOT, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
+import { OnlineDiarizer } from '../../src/diarization/index.js';
+import { AUDIO_DIR, describeWithAssets, OFFLINE_MODEL, PROJECT_ROOT, SPEAKER_MODEL, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
 
 const MEETING = join(AUDIO_DIR, 'meetings', 'meeting-short-01');
 
@@ -163,5 +164,31 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, `${MEETING}.wav`])('ChunkedL
     expectOrderedNoOverlap(all);
     expect(full.durationSec).toBeCloseTo(pcm.length / 32000, 1);
     expect(cer(full.text, all.map((w) => w.word).join(' '))).toBeLessThan(0.15);
+  });
+
+  it('finalize: diarized full pass with global speaker labels, and a remap of the live labels onto them', async () => {
+    const backend = new NativeBackend({ model: OFFLINE_MODEL, vadModel: VAD_MODEL, speakerModel: SPEAKER_MODEL });
+    const liveDiarizer = new OnlineDiarizer({ vadModel: VAD_MODEL, embeddingModel: SPEAKER_MODEL });
+    try {
+      const p = new ChunkedLiveProcessor({ backend, spoolDir: join(dir, 'diarized'), mode: 'windowed', diarization: { numSpeakers: 2 }, liveDiarizer });
+      const live: Word[] = [];
+      let remap: SpeakerRemapEvent | undefined;
+      p.on('final', (e) => live.push(...e.segment.words));
+      p.on('speaker-remap', (e) => (remap = e));
+      await p.start();
+      await feed(p, pcm);
+      const full = await p.stop();
+      const finalSpeakers = new Set(full.segments.map((s) => s.speaker));
+      expect(finalSpeakers.size).toBe(2);
+      expect(finalSpeakers.has(undefined)).toBe(false);
+      // Live words carried provisional labels; each maps onto one of the final speakers.
+      const liveLabels = new Set(live.map((w) => w.speaker).filter((x) => x !== undefined));
+      expect(liveLabels.size).toBeGreaterThanOrEqual(2);
+      expect(remap).toBeDefined();
+      for (const l of liveLabels) expect(finalSpeakers.has(remap!.mapping[l!])).toBe(true);
+    } finally {
+      liveDiarizer.dispose();
+      await backend.dispose();
+    }
   });
 });
