@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import type { AudioInput } from '../spec/index.js';
@@ -117,31 +117,41 @@ class ByteSource {
   }
 }
 
-const FILE_CHUNK = 64 * 1024;
+/** Largest single read from a file: memory stays bounded however long the file is. */
+const FILE_CHUNK = 1024 * 1024;
 
 const fmtNum = (n: number): string => n.toLocaleString('en-US');
 
 async function openFile(path: string, signal: AbortSignal | undefined): Promise<ByteSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InvalidAudioError(
+      code === 'ENOENT' ? `Audio file not found: ${path}` : code === 'EISDIR' ? `Audio path is not a file: ${path}` : `Cannot open audio file ${path}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
   let size: number;
   try {
-    const st = await stat(path);
+    const st = await fh.stat();
     if (!st.isFile()) throw new InvalidAudioError(`Audio path is not a file: ${path}`);
     size = st.size;
   } catch (e) {
+    await fh.close();
     if (InvalidAudioError.isInstance(e)) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InvalidAudioError(code === 'ENOENT' ? `Audio file not found: ${path}` : `Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
   }
-  const fh = await open(path, 'r').catch((e: unknown) => {
-    throw new InvalidAudioError(`Cannot open audio file ${path}: ${(e as Error).message}`, { cause: e });
-  });
   let closed = false;
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let pos = 0;
     for (;;) {
       throwIfAborted(signal);
-      const buf = Buffer.allocUnsafe(FILE_CHUNK);
-      const { bytesRead } = await fh.read(buf, 0, FILE_CHUNK, pos);
+      // One read for small files; bounded chunks for large ones.
+      const n = Math.min(FILE_CHUNK, Math.max(1, size - pos));
+      const buf = Buffer.allocUnsafe(n);
+      const { bytesRead } = await fh.read(buf, 0, n, pos);
       if (bytesRead === 0) return;
       pos += bytesRead;
       yield buf.subarray(0, bytesRead);

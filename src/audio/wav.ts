@@ -101,6 +101,36 @@ export function framesToMono(bytes: Buffer, format: Omit<AudioFormatInfo, 'dataB
   const frames = Math.floor(bytes.length / frameBytes);
   const out = new Float32Array(frames);
   const inv = 1 / channels;
+  // Fast paths over typed-array views (the common 16-bit PCM and 32-bit float layouts).
+  if (encoding === 'pcm' && bps === 2) {
+    const src = bytes.byteOffset % 2 === 0 ? new Int16Array(bytes.buffer, bytes.byteOffset, frames * channels) : new Int16Array(Uint8Array.from(bytes.subarray(0, frames * frameBytes)).buffer);
+    const k = inv / 32768;
+    if (channels === 1) for (let f = 0; f < frames; f++) out[f] = src[f]! * k;
+    else
+      for (let f = 0, i = 0; f < frames; f++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += src[i++]!;
+        out[f] = sum * k;
+      }
+    return out;
+  }
+  if (encoding === 'float' && bps === 4) {
+    const src = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, frames * channels) : new Float32Array(Uint8Array.from(bytes.subarray(0, frames * frameBytes)).buffer);
+    for (let f = 0, i = 0; f < frames; f++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++, i++) {
+        let v = src[i]!;
+        if (!Number.isFinite(v)) {
+          throw new InvalidAudioError(`WAV contains ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} float sample at frame ${fmtNum(frameOffset + f)}`);
+        }
+        if (v > 1) v = 1;
+        else if (v < -1) v = -1;
+        sum += v;
+      }
+      out[f] = sum * inv;
+    }
+    return out;
+  }
   let p = 0;
   for (let f = 0; f < frames; f++) {
     let sum = 0;

@@ -336,19 +336,21 @@ export class NativeBackend implements ASRBackend {
   async #offlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, hotwords: string | undefined, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
     const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CONTEXT_SEC + 2) * rate));
     const segments: Segment[] = [];
-    const decodePiece = async (piece: { start: number; end: number }): Promise<void> => {
+    /** Decodes samples [from, to); VAD-cut pieces get silence padding (`pad`), a whole file does not. */
+    const decodeRange = async (from: number, to: number, pad: boolean): Promise<void> => {
       throwIfAborted(signal);
-      const from = Math.max(0, Math.round((piece.start - CONTEXT_SEC) * rate));
-      const to = Math.round((piece.end + CONTEXT_SEC) * rate);
       const { samples, start } = recent.slice(from, to);
       const offset = start / rate;
       const end = offset + samples.length / rate;
       const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
-      s.acceptWaveform({ sampleRate: rate, samples: padded(samples, rate) });
+      s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate) : samples });
       const r = await l.offline!.decodeAsync(s);
-      const seg = segmentFromResult(r, offset - PAD_SEC, end + PAD_SEC);
+      const p = pad ? PAD_SEC : 0;
+      const seg = segmentFromResult(r, offset - p, end + p);
       if (seg) segments.push(clampSegment(seg, offset, end));
     };
+    const decodePiece = (piece: { start: number; end: number }): Promise<void> =>
+      decodeRange(Math.max(0, Math.round((piece.start - CONTEXT_SEC) * rate)), Math.round((piece.end + CONTEXT_SEC) * rate), true);
     // Audio that fits in one decode window is decoded whole, without the VAD; the VAD starts
     // only once the input proves longer than maxSegmentSec (it then catches up on what is kept).
     const whole = Math.round(l.maxSegmentSec * rate);
@@ -366,7 +368,7 @@ export class NativeBackend implements ASRBackend {
         for (const piece of pieces) await decodePiece(piece);
       }
       if (vad) for (const piece of vad.finish()) await decodePiece(piece);
-      else if (recent.total > 0) await decodePiece({ start: CONTEXT_SEC, end: recent.total / rate - CONTEXT_SEC });
+      else if (recent.total > 0) await decodeRange(0, recent.total, false);
     } finally {
       if (vad) this.#releaseVad(l, vad);
     }
