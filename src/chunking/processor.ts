@@ -19,8 +19,10 @@ import type {
   SpeakerTurn,
   Transcription,
   TranscriptionConfig,
+  TranscriptionEvent,
   Word,
 } from '../spec/index.js';
+import { chunkToMono } from '../audio/index.js';
 import { reconcileSpeakers } from '../diarization/reconcile.js';
 import { decideCommit, sanitizeWords, wordsOfSegments, type CommitPolicyOptions } from './commit-policy.js';
 import type { LiveEvent, LiveMetricsSummary, LiveProcessorEvents, TickEvent } from './events.js';
@@ -244,6 +246,8 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   private lastProcessedByte = 0;
   private provisional: Word[] = [];
   private tickIndex = 0;
+  /** Ticks run by this process (a recovered processor continues `tickIndex` from the journal). */
+  private ticksThisSession = 0;
   private emittedWords = 0;
   private tickPromise: Promise<void> | undefined;
   private fatal: unknown;
@@ -390,7 +394,11 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     const bytes = this.toPcmBytes(audio);
     const spool = this.spool!;
     await spool.append(bytes);
-    if (this.o.liveDiarizer) this.addLiveTurns(this.o.liveDiarizer.push(toMonoFloat(bytes, this.o.channels)));
+    if (this.o.liveDiarizer) {
+      // Whole frames only (a split frame is rare: pushes are normally whole frames).
+      const samples = int16View(bytes, this.o.channels);
+      this.addLiveTurns(this.o.liveDiarizer.push(chunkToMono({ samples, sampleRate: this.o.sampleRate, channels: this.o.channels })));
+    }
     if (this.streamingMode) {
       const samples = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 2)));
       await this.replay; // after a recovery, the spooled audio goes to the model first
@@ -478,7 +486,6 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     };
   }
 
-  private ticksThisSession = 0;
 
   /**
    * Stops live decoding and finalizes: the remaining audio is decoded and committed, the spool is
@@ -738,7 +745,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     this.streamTask = this.consumeStream(stream);
   }
 
-  private async consumeStream(stream: AsyncIterable<import('../spec/index.js').TranscriptionEvent>): Promise<void> {
+  private async consumeStream(stream: AsyncIterable<TranscriptionEvent>): Promise<void> {
     const off = this.streamOffsetSec;
     try {
       for await (const ev of stream) {
@@ -920,16 +927,11 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   }
 }
 
-function toMonoFloat(bytes: Uint8Array, channels: number): Float32Array {
-  const n = Math.floor(bytes.byteLength / (2 * channels));
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let c = 0; c < channels; c++) s += dv.getInt16((i * channels + c) * 2, true);
-    out[i] = s / channels / 32768;
-  }
-  return out;
+/** The whole frames of the bytes as 16-bit samples (copied when a view would be misaligned). */
+function int16View(bytes: Uint8Array, channels: number): Int16Array {
+  const n = Math.floor(bytes.byteLength / (2 * channels)) * channels;
+  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n);
+  return new Int16Array(bytes.slice(0, n * 2).buffer);
 }
 
 function asAsrError(e: unknown): ASRError {
