@@ -743,6 +743,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
       let lastWords: string[] = [];
       let cutoffSec = 0; // end of the last final on the original timeline
       let dedupeUntil = -1; // after a switch: drop repeats of the committed tail starting before this
+      let okProbesAtFailure = Number.POSITIVE_INFINITY; // the monitor's successful probes when the preferred backend failed
       for (;;) {
         const backend = this.#backend(role);
         this.#current = backend.id;
@@ -778,7 +779,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
               this.#noteResult(role);
               yield { type: 'final', segment: kept };
               // Back to the preferred backend once it is healthy again.
-              if (this.#restoreStreams && role !== preferred && switches < this.#maxSwitches && (await this.#healthy(preferred))) {
+              if (this.#restoreStreams && role !== preferred && switches < this.#maxSwitches && this.#restored(preferred, okProbesAtFailure)) {
                 switchTo = { role: preferred, kind: 'restore', reason: `${this.#backend(preferred).id} is healthy again` };
                 break;
               }
@@ -805,6 +806,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
             if (fatal !== undefined) yield fatal;
             throw err;
           }
+          if (role === preferred) okProbesAtFailure = this.#monitor?.okProbeCount ?? Number.POSITIVE_INFINITY;
           switchTo = { role: to, kind: 'failover', reason: `${backend.id} failed: ${message(err)}`, error: err as Error };
         } finally {
           active = false;
@@ -851,9 +853,14 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
     }
   }
 
-  async #healthy(role: BackendRole): Promise<boolean> {
-    if (role === 'remote') return this.networkState === 'online';
-    return this.native !== undefined && (await this.native.isAvailable());
+  /**
+   * Whether a stream may move back to `role`: only the remote is restored mid-stream, once a health
+   * probe that started after its failure has found it reachable (a native backend that failed is
+   * used again from the next request on).
+   */
+  #restored(role: BackendRole, okProbesAtFailure: number): boolean {
+    if (role !== 'remote' || this.#monitor === undefined) return false;
+    return this.networkState === 'online' && this.#monitor.okProbeCount > okProbesAtFailure && !this.#monitor.probing;
   }
 
   /** Dual mode for streams: the other backend reads the same audio; compared at the end. */

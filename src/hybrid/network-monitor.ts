@@ -83,6 +83,7 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
   #failures = 0;
   #probes = 0;
   #appOffline = false;
+  #okProbes = 0;
 
   /** @param options - see {@link NetworkMonitorOptions}; validated here. */
   constructor(options: NetworkMonitorOptions) {
@@ -109,6 +110,11 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
   /** Probes started so far (for diagnostics and tests). */
   get probeCount(): number {
     return this.#probes;
+  }
+
+  /** Probes that found the remote reachable so far: a later value proves a probe succeeded since. */
+  get okProbeCount(): number {
+    return this.#okProbes;
   }
 
   /** Whether a probe is in flight. */
@@ -148,6 +154,7 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
       this.#inFlight = undefined;
       if (!this.#appOffline) {
         if (ok) {
+          this.#okProbes++;
           this.#failures = 0;
           this.#set('online', '');
         } else {
