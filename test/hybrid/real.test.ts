@@ -1,0 +1,320 @@
+/**
+ * The hybrid manager through the real parts: the native backend on the real sherpa-onnx addon and
+ * models, and a real `hybrid-asr serve` child on 127.0.0.1 (killed with SIGKILL mid-stream, or made
+ * to answer 503 through a fault-injecting TCP proxy).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeAudio } from '../../src/audio/index.js';
+import { NativeBackend } from '../../src/backends/native/index.js';
+import { RemoteBackend } from '../../src/backends/remote/index.js';
+import { HybridManager, MemorySettingsStore, type BackendSwitchEvent, type ComparisonReport } from '../../src/hybrid/index.js';
+import { wordErrorRate } from '../../src/metrics/index.js';
+import type { AudioChunk, TranscriptionEvent, Word } from '../../src/spec/index.js';
+import { AUDIO_DIR, describeWithAssets, MODELS_DIR, OFFLINE_MODEL, readReferences, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
+import { kill, startServe, type ServeProcess } from '../remote/helpers.js';
+
+const LONG = join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.wav');
+const SEGMENTS = join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.segments.tsv');
+const CLIP = join(AUDIO_DIR, 'espeak', 'espeak-001.wav');
+
+/** Reference text of the long file and the source clips' intervals. */
+function longReference(): { text: string; clips: { start: number; end: number; text: string }[] } {
+  const rows = readFileSync(SEGMENTS, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const clips = rows.map(([s, e, , text]) => ({ start: Number(s), end: Number(e), text: text! }));
+  return { text: clips.map((c) => c.text).join(' '), clips };
+}
+
+/** 100 ms chunks, `delayMs` apart; `onSec(sec)` runs before the chunk that starts at `sec`. */
+async function* paced(samples: Float32Array, delayMs: number, onSec?: (sec: number) => Promise<void> | void): AsyncGenerator<AudioChunk> {
+  const step = 1600;
+  for (let i = 0; i < samples.length; i += step) {
+    await onSec?.(i / 16_000);
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    yield { samples: samples.slice(i, i + step), sampleRate: 16_000 };
+  }
+}
+
+async function drain(events: AsyncIterable<TranscriptionEvent>): Promise<TranscriptionEvent[]> {
+  const out: TranscriptionEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+function words(events: readonly TranscriptionEvent[]): Word[] {
+  return events.flatMap((e) => (e.type === 'final' ? [...e.segment.words] : []));
+}
+
+function text(events: readonly TranscriptionEvent[]): string {
+  return events.flatMap((e) => (e.type === 'final' ? [e.segment.text] : [])).join(' ');
+}
+
+/** Checks words are in time order, inside the audio, and never overlap a previous word. */
+function expectOneTimeline(ws: readonly Word[], durationSec: number): void {
+  let prevEnd = 0;
+  for (const w of ws) {
+    expect(w.start).toBeGreaterThanOrEqual(prevEnd - 1e-6);
+    expect(w.end).toBeGreaterThanOrEqual(w.start);
+    expect(w.end).toBeLessThanOrEqual(durationSec + 0.5);
+    prevEnd = w.end;
+  }
+}
+
+/** Number of words (by midpoint) in each source clip. */
+function perClip(ws: readonly Word[], clips: readonly { start: number; end: number }[]): number[] {
+  return clips.map((c) => ws.filter((w) => (w.start + w.end) / 2 >= c.start && (w.start + w.end) / 2 < c.end).length);
+}
+
+/** A TCP proxy that forwards to `target`, or answers every new connection with 503 while `failing`. */
+class FaultProxy {
+  failing = false;
+  port = 0;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  constructor(target: number) {
+    this.#server = createTcpServer((client) => {
+      this.#sockets.add(client);
+      client.on('close', () => this.#sockets.delete(client));
+      client.on('error', () => undefined);
+      if (this.failing) {
+        client.once('data', () => {
+          const body = JSON.stringify({ error: { message: 'maintenance', type: 'server_error' } });
+          client.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        });
+        return;
+      }
+      const up = connect(target, '127.0.0.1');
+      this.#sockets.add(up);
+      up.on('close', () => this.#sockets.delete(up));
+      up.on('error', () => client.destroy());
+      client.on('close', () => up.destroy());
+      up.on('close', () => client.destroy());
+      client.pipe(up);
+      up.pipe(client);
+    });
+  }
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    const a = this.#server.address();
+    this.port = typeof a === 'object' && a !== null ? a.port : 0;
+    return `http://127.0.0.1:${this.port}`;
+  }
+  /** Cuts every open connection. */
+  resetAll(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
+  async close(): Promise<void> {
+    this.resetAll();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+}
+
+describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, CLIP])('hybrid manager through the real parts', () => {
+  let long: Float32Array;
+  let nativeAlone: TranscriptionEvent[];
+  const ref = existsRef();
+
+  function existsRef(): ReturnType<typeof longReference> | undefined {
+    try {
+      return longReference();
+    } catch {
+      return undefined;
+    }
+  }
+
+  beforeAll(async () => {
+    long = (await decodeAudio(LONG, { sampleRate: 16_000 })).samples;
+    const solo = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
+    nativeAlone = await drain(solo.transcribeStream(paced(long, 0)));
+    await solo.dispose();
+  }, 120_000);
+
+  it('dual mode on a file where the two backends differ: offline vs streaming model', async () => {
+    const offline = new NativeBackend({ model: OFFLINE_MODEL, vadModel: VAD_MODEL, threads: 1 });
+    const streaming = new NativeBackend({ model: STREAMING_MODEL, threads: 1, id: 'remote' });
+    const hybrid = new HybridManager({ native: offline, remote: streaming, tier: 'team', mode: 'dual', allowDual: true, settings: new MemorySettingsStore() });
+    const reports: ComparisonReport[] = [];
+    hybrid.on('comparison', (r) => reports.push(r));
+    const file = join(AUDIO_DIR, 'espeak', 'espeak-002.wav');
+    const result = await hybrid.transcribe(file);
+    // What each backend says on its own, to check the report against.
+    const a = await offline.transcribe(file);
+    const b = await streaming.transcribe(file);
+    expect(a.text).not.toBe(b.text); // a genuinely different pair
+    expect(result.backend).toBe('native');
+    expect(result.text).toBe(a.text);
+    const rep = reports[0]!;
+    expect(rep).toBe(hybrid.lastComparison);
+    const expected = wordErrorRate(a.text, b.text);
+    expect(rep.wer).toBeCloseTo(expected.wer, 10);
+    expect(rep.wer).toBeGreaterThan(0);
+    expect([rep.substitutions, rep.deletions, rep.insertions]).toEqual([expected.substitutions, expected.deletions, expected.insertions]);
+    expect(rep.differences).toHaveLength(expected.substitutions + expected.deletions + expected.insertions);
+    // Rebuild both transcripts from the alignment: the differences are exactly where they disagree.
+    const pref: string[] = [];
+    const other: string[] = [];
+    expected.alignment.forEach((op, i) => {
+      const d = rep.differences.find((x) => x.index === i);
+      if (op.op === 'match') {
+        expect(d).toBeUndefined();
+        pref.push(op.ref);
+        other.push(op.hyp);
+      } else {
+        expect(d?.op).toBe(op.op);
+        if (d?.op === 'substitute' || d?.op === 'delete') pref.push(d.preferred);
+        if (d?.op === 'substitute' || d?.op === 'insert') other.push(d.other);
+      }
+    });
+    expect(pref.join(' ')).toBe(wordErrorRate(a.text, a.text).alignment.map((x) => (x.op === 'match' ? x.ref : '')).join(' '));
+    expect(other).toEqual(wordErrorRate(b.text, b.text).alignment.map((x) => (x.op === 'match' ? x.ref : '')));
+    for (const s of [rep.preferred, rep.other]) {
+      expect(s.durationSec).toBeCloseTo(4.637, 2);
+      expect(s.processingTimeSec).toBeGreaterThan(0);
+      expect(s.realTimeFactor).toBeCloseTo(s.processingTimeSec / s.durationSec, 10);
+    }
+    expect(rep.preferred.backend).toBe('native');
+    expect(rep.other.backend).toBe('remote');
+    await hybrid.dispose();
+  }, 120_000);
+
+  let serve: ServeProcess | undefined;
+  afterAll(async () => {
+    if (serve) await kill(serve.child);
+  });
+
+  it('kill -9 the server mid-stream: native continues from the un-finalised audio; every second once, no lost or duplicated words', async () => {
+    serve = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
+    const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
+    const remote = new RemoteBackend({
+      baseUrl: `${serve.url}/v1`,
+      model: 'tiny-ctc-en-streaming',
+      streamModel: 'tiny-ctc-en-streaming',
+      maxRetries: 0,
+      healthTimeoutMs: 500,
+      reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
+    });
+    const hybrid = new HybridManager({
+      native,
+      remote,
+      tier: 'pro-cloud',
+      mode: 'remote',
+      settings: new MemorySettingsStore(),
+      network: { intervalMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1000 },
+    });
+    const switches: BackendSwitchEvent[] = [];
+    hybrid.on('backend-switch', (e) => switches.push(e));
+    let finalsBeforeKill = 0;
+    const events: TranscriptionEvent[] = [];
+    const child = serve.child;
+    for await (const e of hybrid.transcribeStream(
+      paced(long, 8, async (sec) => {
+        if (Math.abs(sec - 40) < 0.05) {
+          finalsBeforeKill = events.filter((x) => x.type === 'final').length;
+          await kill(child, 'SIGKILL');
+        }
+      }),
+    )) {
+      events.push(e);
+    }
+    serve = undefined;
+    expect(finalsBeforeKill).toBeGreaterThan(3); // the remote really was transcribing
+    expect(switches).toHaveLength(1);
+    expect(switches[0]).toMatchObject({ from: 'remote', to: 'native', kind: 'failover' });
+    expect(switches[0]!.atSec).toBeGreaterThan(10);
+    expect(switches[0]!.atSec).toBeLessThanOrEqual(40);
+    const end = events.at(-1)!;
+    expect(end.type).toBe('end');
+    if (end.type === 'end') expect(end.durationSec).toBeCloseTo(long.length / 16_000, 3);
+
+    const got = words(events);
+    const solo = words(nativeAlone);
+    expectOneTimeline(got, long.length / 16_000);
+    const vsSolo = wordErrorRate(solo.map((w) => w.word), got.map((w) => w.word));
+    const r = ref!;
+    const werHybrid = wordErrorRate(r.text, text(events)).wer;
+    const werSolo = wordErrorRate(r.text, text(nativeAlone)).wer;
+    console.log(
+      `[hybrid kill -9] switch at ${switches[0]!.atSec!.toFixed(2)} s; WER vs reference: hybrid ${(werHybrid * 100).toFixed(1)} %, native alone ${(werSolo * 100).toFixed(1)} %; vs native alone: ${vsSolo.substitutions} sub, ${vsSolo.deletions} del, ${vsSolo.insertions} ins`,
+    );
+    // Zero lost and zero duplicated words: against the same model run alone on the same audio.
+    expect(vsSolo.deletions).toBe(0);
+    expect(vsSolo.insertions).toBe(0);
+    // Every source clip (every second of speech) is covered exactly once: as many words in each as
+    // the model alone finds there (words may differ where the restarted model had less context).
+    expect(perClip(got, r.clips)).toEqual(perClip(solo, r.clips));
+    expect(werHybrid).toBeLessThanOrEqual(werSolo);
+    await hybrid.dispose();
+  }, 180_000);
+
+  it('503s for a while: requests fail over to native, the monitor sees the remote down, then restores it', async () => {
+    const s = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
+    const proxy = new FaultProxy(Number(new URL(s.url).port));
+    const base = await proxy.listen();
+    const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
+    const remote = new RemoteBackend({
+      baseUrl: `${base}/v1`,
+      model: 'tiny-ctc-en-streaming',
+      streamModel: 'tiny-ctc-en-streaming',
+      maxRetries: 0,
+      healthTimeoutMs: 500,
+      reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
+    });
+    const hybrid = new HybridManager({
+      native,
+      remote,
+      tier: 'pro-cloud',
+      mode: 'remote',
+      settings: new MemorySettingsStore(),
+      network: { intervalMs: 60_000, backoffInitialMs: 100, backoffMaxMs: 400 },
+    });
+    const log: string[] = [];
+    hybrid.on('online', () => log.push('online'));
+    hybrid.on('offline', () => log.push('offline'));
+    hybrid.on('backend-switch', (e) => log.push(`${e.kind}:${e.from}->${e.to}`));
+    try {
+      const first = await hybrid.transcribe(CLIP);
+      expect(first.backend).toBe('remote');
+      proxy.failing = true;
+      proxy.resetAll(); // keep-alive connections too
+      const during = await hybrid.transcribe(CLIP);
+      expect(during.backend).toBe('native');
+      expect(during.warnings).toContainEqual(expect.objectContaining({ type: 'fallback', from: 'remote', to: 'native', reason: expect.stringMatching(/503/) }));
+      await new Promise<void>((r) => (hybrid.networkState === 'offline' ? r() : hybrid.once('offline', () => r())));
+      // While down, requests go straight to native (no failed attempt first).
+      const offline = await hybrid.transcribe(CLIP);
+      expect(offline.backend).toBe('native');
+      expect(offline.warnings.filter((w) => w.type === 'fallback')).toEqual([]);
+      const probesDown = hybrid.network!.probeCount;
+      await new Promise((r) => setTimeout(r, 1000));
+      const probesAfter = hybrid.network!.probeCount - probesDown;
+      expect(probesAfter).toBeGreaterThanOrEqual(2); // probed while down…
+      expect(probesAfter).toBeLessThanOrEqual(6); // …with backoff, not a storm (100, 200, 400, 400 ms)
+      // A stream started now runs on native; the 503s end mid-stream and it moves back to the remote.
+      const reference = text(await drain(native.transcribeStream(paced(long.subarray(0, 16_000 * 30), 0))));
+      const events: TranscriptionEvent[] = [];
+      for await (const e of hybrid.transcribeStream(
+        paced(long.subarray(0, 16_000 * 30), 8, (sec) => {
+          if (Math.abs(sec - 8) < 0.05) proxy.failing = false;
+        }),
+      )) {
+        events.push(e);
+      }
+      expect(log).toContain('online');
+      expect(log.at(-1)).toBe('restore:native->remote');
+      expect(hybrid.currentBackend).toBe('remote');
+      expectOneTimeline(words(events), 30);
+      const vs = wordErrorRate(reference, text(events));
+      console.log(`[hybrid 503] events ${log.join(', ')}; stream vs native alone: ${vs.substitutions} sub, ${vs.deletions} del, ${vs.insertions} ins`);
+      expect(vs.deletions + vs.insertions).toBe(0);
+      // And batch requests use the remote again.
+      expect((await hybrid.transcribe(CLIP)).backend).toBe('remote');
+      expect(log.slice(0, 3)).toEqual(['online', 'failover:remote->native', 'offline']);
+    } finally {
+      await hybrid.dispose();
+      await proxy.close();
+      await kill(s.child);
+    }
+  }, 180_000);
+});
