@@ -2,7 +2,7 @@
  * Live processor benchmark: a long synthetic meeting fed at --speed max through the real native
  * backend, with the naive full re-read side by side.
  *
- *   node --expose-gc --import tsx bench/live.ts [--minutes 120] [--audio <wav>] [--json] [--skip-streaming] [--skip-naive]
+ *   node --expose-gc --import tsx bench/live.ts [--minutes 120] [--audio <wav>] [--json] [--skip-windowed] [--skip-streaming] [--skip-naive]
  *
  * Prints per-span figures (bytes read per tick, decoded audio ÷ audio, tick time, RSS) and the
  * targets they are checked against. Generates the meeting with ../shared/tools/make-meeting.py
@@ -128,72 +128,74 @@ async function main(): Promise<void> {
   const reference = refJson.filter((u) => u.start < limitSec - 5).map((u) => u.text).join(' ');
   const offline = new NativeBackend({ model: join(models, 'tiny-ctc-en-offline'), vadModel: join(models, 'silero-vad') });
   const out: Record<string, unknown> = { minutes, intervalSec, contextSec };
-
-  log(`\n== windowed (offline model ${offline.name}), ${minutes} min at --speed max, interval ${intervalSec} s, context ${contextSec} s ==`);
-  const w = await runLive(offline, wav, limitSec, 'windowed', true);
-  const s = w.summary;
-  const bps = s.audioBytes / s.audioSec;
-  const perTickCap = (intervalSec + contextSec) * bps;
-  const liveTicks = w.samples.slice(0, -1); // the last tick is the stop() flush
-  const maxPerTick = Math.max(...liveTicks.map((x) => x.tick.bytesRead));
-  const early = span(liveTicks, 5, 10);
-  const late = span(liveTicks, minutes - 5, minutes);
-  const bytesEarly = mean(early.map((x) => x.tick.bytesRead));
-  const bytesLate = mean(late.map((x) => x.tick.bytesRead));
-  const tEarly = mean(early.map((x) => x.tick.processingSec));
-  const tLate = mean(late.map((x) => x.tick.processingSec));
-  const rss5 = span(liveTicks, 5, 6)[0]?.rss ?? liveTicks[0]!.rss;
-  const rssEnd = Math.max(...span(liveTicks, 5, minutes).map((x) => x.rss));
-  const rssGrowth = (rssEnd - rss5) / rss5;
-  const naiveBytes = liveTicks.reduce((acc, x) => acc + x.tick.windowEndSec * bps, 0);
-  const liveText = w.committed.map((x) => x.word).join(' ');
-  const werLive = wordErrorRate(reference, liveText).wer;
-  const werFull = wordErrorRate(reference, w.finalText).wer;
-  const werLiveVsFull = wordErrorRate(w.finalText, liveText).wer;
-  let dup = 0;
-  for (let i = 1; i < w.committed.length; i++) if (w.committed[i]!.start < w.committed[i - 1]!.end - 1e-9) dup++;
-
   const check = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-  log(`audio: ${s.audioSec.toFixed(0)} s, ${mb(s.audioBytes)}; ${s.ticks} ticks, ${s.backendCalls} backend calls; wall ${w.wallSec.toFixed(1)} s (live + final pass)`);
-  log(`bytes read per tick: max ${mb(maxPerTick)} (cap (interval+context)×bytes/s = ${mb(perTickCap)}) ${check(maxPerTick <= perTickCap)}`);
-  log(`bytes read per tick, mean: minute 5-10 ${mb(bytesEarly)}, last 5 min ${mb(bytesLate)} (flat)`);
-  log(`total bytes read: live ${mb(s.bytesRead)} = ${(s.bytesRead / s.audioBytes).toFixed(3)}× audio (target ≤ 3.1×) ${check(s.bytesRead / s.audioBytes <= 3.1)}`);
-  log(`                  naive full re-read each tick ${mb(naiveBytes)} = ${(naiveBytes / s.audioBytes).toFixed(1)}× audio`);
-  log(`decoded audio ÷ audio: ${s.decodedRatio.toFixed(3)}× (target ≤ 1.5×; fixed 30 s context ≈ 3×) ${check(s.decodedRatio <= 1.5)}`);
-  log(`tick processing time, mean: minute 5-10 ${(tEarly * 1000).toFixed(0)} ms, last 5 min ${(tLate * 1000).toFixed(0)} ms (ratio ${(tLate / tEarly).toFixed(2)}; max ${(s.maxProcessingSec * 1000).toFixed(0)} ms)`);
-  log(`RSS: minute 5 ${mb(rss5)}, max to the end ${mb(rssEnd)}: growth ${(rssGrowth * 100).toFixed(1)} % (target ≤ 5 %) ${check(rssGrowth <= 0.05)}`);
-  log(`WER vs reference: live-committed ${(werLive * 100).toFixed(2)} %, full-file pass ${(werFull * 100).toFixed(2)} %, difference ${((werLive - werFull) * 100).toFixed(2)} points (target ≤ 1.5) ${check(werLive - werFull <= 0.015)}`);
-  log(`live vs full-pass WER ${(werLiveVsFull * 100).toFixed(2)} %; committed words ${w.committed.length}; overlapping committed words ${dup}; lag events ${s.lagEvents}`);
-  Object.assign(out, {
-    windowed: {
-      ...s,
-      maxBytesPerTick: maxPerTick,
-      perTickCap,
-      bytesPerTickEarly: bytesEarly,
-      bytesPerTickLate: bytesLate,
-      naiveBytes,
-      naiveRatio: naiveBytes / s.audioBytes,
-      tickSecEarly: tEarly,
-      tickSecLate: tLate,
-      rssMinute5: rss5,
-      rssMax: rssEnd,
-      rssGrowth,
-      werLive,
-      werFull,
-      werLiveVsFull,
-      overlappingWords: dup,
-      wallSec: w.wallSec,
-    },
-  });
 
-  if (!flag('--skip-naive')) {
-    log('\n== naive baseline: one full re-decode of everything so far (what each naive tick costs) ==');
-    const naive: Record<string, number> = {};
-    for (const m of [5, 30, 60].filter((x) => x <= minutes)) {
-      naive[m] = await naiveTickSec(offline, wav, m);
-      log(`naive tick at minute ${m}: ${naive[m]!.toFixed(2)} s, reads ${mb(m * 60 * bps)}  vs ours ≈ ${(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.processingSec)) * 1000).toFixed(0)} ms, ${mb(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.bytesRead)))}`);
+  if (!flag('--skip-windowed')) {
+    log(`\n== windowed (offline model ${offline.name}), ${minutes} min at --speed max, interval ${intervalSec} s, context ${contextSec} s ==`);
+    const w = await runLive(offline, wav, limitSec, 'windowed', true);
+    const s = w.summary;
+    const bps = s.audioBytes / s.audioSec;
+    const perTickCap = (intervalSec + contextSec) * bps;
+    const liveTicks = w.samples.slice(0, -1); // the last tick is the stop() flush
+    const maxPerTick = Math.max(...liveTicks.map((x) => x.tick.bytesRead));
+    const early = span(liveTicks, 5, 10);
+    const late = span(liveTicks, minutes - 5, minutes);
+    const bytesEarly = mean(early.map((x) => x.tick.bytesRead));
+    const bytesLate = mean(late.map((x) => x.tick.bytesRead));
+    const tEarly = mean(early.map((x) => x.tick.processingSec));
+    const tLate = mean(late.map((x) => x.tick.processingSec));
+    const rss5 = span(liveTicks, 5, 6)[0]?.rss ?? liveTicks[0]!.rss;
+    const rssEnd = Math.max(...span(liveTicks, 5, minutes).map((x) => x.rss));
+    const rssGrowth = (rssEnd - rss5) / rss5;
+    const naiveBytes = liveTicks.reduce((acc, x) => acc + x.tick.windowEndSec * bps, 0);
+    const liveText = w.committed.map((x) => x.word).join(' ');
+    const werLive = wordErrorRate(reference, liveText).wer;
+    const werFull = wordErrorRate(reference, w.finalText).wer;
+    const werLiveVsFull = wordErrorRate(w.finalText, liveText).wer;
+    let dup = 0;
+    for (let i = 1; i < w.committed.length; i++) if (w.committed[i]!.start < w.committed[i - 1]!.end - 1e-9) dup++;
+
+    log(`audio: ${s.audioSec.toFixed(0)} s, ${mb(s.audioBytes)}; ${s.ticks} ticks, ${s.backendCalls} backend calls; wall ${w.wallSec.toFixed(1)} s (live + final pass)`);
+    log(`bytes read per tick: max ${mb(maxPerTick)} (cap (interval+context)×bytes/s = ${mb(perTickCap)}) ${check(maxPerTick <= perTickCap)}`);
+    log(`bytes read per tick, mean: minute 5-10 ${mb(bytesEarly)}, last 5 min ${mb(bytesLate)} (flat)`);
+    log(`total bytes read: live ${mb(s.bytesRead)} = ${(s.bytesRead / s.audioBytes).toFixed(3)}× audio (target ≤ 3.1×) ${check(s.bytesRead / s.audioBytes <= 3.1)}`);
+    log(`                  naive full re-read each tick ${mb(naiveBytes)} = ${(naiveBytes / s.audioBytes).toFixed(1)}× audio`);
+    log(`decoded audio ÷ audio: ${s.decodedRatio.toFixed(3)}× (target ≤ 1.5×; fixed 30 s context ≈ 3×) ${check(s.decodedRatio <= 1.5)}`);
+    log(`tick processing time, mean: minute 5-10 ${(tEarly * 1000).toFixed(0)} ms, last 5 min ${(tLate * 1000).toFixed(0)} ms (ratio ${(tLate / tEarly).toFixed(2)}; max ${(s.maxProcessingSec * 1000).toFixed(0)} ms)`);
+    log(`RSS: minute 5 ${mb(rss5)}, max to the end ${mb(rssEnd)}: growth ${(rssGrowth * 100).toFixed(1)} % (target ≤ 5 %) ${check(rssGrowth <= 0.05)}`);
+    log(`WER vs reference: live-committed ${(werLive * 100).toFixed(2)} %, full-file pass ${(werFull * 100).toFixed(2)} %, difference ${((werLive - werFull) * 100).toFixed(2)} points (target ≤ 1.5) ${check(werLive - werFull <= 0.015)}`);
+    log(`live vs full-pass WER ${(werLiveVsFull * 100).toFixed(2)} %; committed words ${w.committed.length}; overlapping committed words ${dup}; lag events ${s.lagEvents}`);
+    Object.assign(out, {
+      windowed: {
+        ...s,
+        maxBytesPerTick: maxPerTick,
+        perTickCap,
+        bytesPerTickEarly: bytesEarly,
+        bytesPerTickLate: bytesLate,
+        naiveBytes,
+        naiveRatio: naiveBytes / s.audioBytes,
+        tickSecEarly: tEarly,
+        tickSecLate: tLate,
+        rssMinute5: rss5,
+        rssMax: rssEnd,
+        rssGrowth,
+        werLive,
+        werFull,
+        werLiveVsFull,
+        overlappingWords: dup,
+        wallSec: w.wallSec,
+      },
+    });
+
+    if (!flag('--skip-naive')) {
+      log('\n== naive baseline: one full re-decode of everything so far (what each naive tick costs) ==');
+      const naive: Record<string, number> = {};
+      for (const m of [5, 30, 60].filter((x) => x <= minutes)) {
+        naive[m] = await naiveTickSec(offline, wav, m);
+        log(`naive tick at minute ${m}: ${naive[m]!.toFixed(2)} s, reads ${mb(m * 60 * bps)}  vs ours ≈ ${(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.processingSec)) * 1000).toFixed(0)} ms, ${mb(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.bytesRead)))}`);
+      }
+      out.naiveTickSec = naive;
     }
-    out.naiveTickSec = naive;
   }
   await offline.dispose();
 
