@@ -516,6 +516,10 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
    * `upgrade-required` when the tier made the choice worse). Throws `NoBackendError` when none can.
    */
   async select(needs: RequestNeeds, mode: 'auto' | BackendRole = this.#autoOrPinned(), signal?: AbortSignal): Promise<Selection> {
+    return this.#select(needs, mode, signal, this.networkState !== 'offline');
+  }
+
+  async #select(needs: RequestNeeds, mode: 'auto' | BackendRole, signal: AbortSignal | undefined, online: boolean): Promise<Selection> {
     this.#startMonitor();
     const nativeOk = this.native !== undefined && tierAllows(this.#policy, 'native');
     const nativeAvailable = nativeOk ? await this.native!.isAvailable(signal ? { abortSignal: signal } : {}) : false;
@@ -525,7 +529,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
         return selectBackend({
           mode,
           allowed: this.allowedBackends,
-          online: this.networkState !== 'offline',
+          online,
           native: this.native === undefined ? undefined : { available: nativeAvailable, capabilities: this.native.capabilities },
           remote: this.remote === undefined ? undefined : { available: !this.#disposed, capabilities: this.remote.capabilities },
           needs,
@@ -733,8 +737,17 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
         this.emit('warning', w);
         yield { type: 'warning', warning: w };
       }
-      const preferred = sel.backend;
-      let role: BackendRole = preferred;
+      let preferred = sel.backend;
+      let okProbesAtFailure = Number.POSITIVE_INFINITY; // the monitor's successful probes when the preferred backend failed
+      if (sel.row === 'offline-native' && this.#monitor !== undefined) {
+        // Started on native only because the remote is down: the remote is preferred once a probe finds it back.
+        const ideal = await this.#select(needs, mode === 'dual' ? 'auto' : mode, signal, true).catch(() => undefined);
+        if (ideal?.backend === 'remote') {
+          preferred = 'remote';
+          okProbesAtFailure = this.#monitor.okProbeCount;
+        }
+      }
+      let role: BackendRole = sel.backend;
       if (mode === 'dual') {
         const otherRole: BackendRole = role === 'native' ? 'remote' : 'native';
         dualTask = this.#dualStreamSide(feed, otherRole, cfg, dualStop.signal);
@@ -743,7 +756,6 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
       let lastWords: string[] = [];
       let cutoffSec = 0; // end of the last final on the original timeline
       let dedupeUntil = -1; // after a switch: drop repeats of the committed tail starting before this
-      let okProbesAtFailure = Number.POSITIVE_INFINITY; // the monitor's successful probes when the preferred backend failed
       for (;;) {
         const backend = this.#backend(role);
         this.#current = backend.id;
