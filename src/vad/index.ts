@@ -43,7 +43,8 @@ export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir
    */
   readonly minSpeechSec?: number;
   /**
-   * Longest segment; longer speech is cut into pieces of at most this length, seconds.
+   * Longest segment; longer speech is cut into pieces of at most this length (at the quietest
+   * 20 ms in the second half of each piece), seconds. Enforced exactly.
    * @defaultValue 20
    */
   readonly maxSpeechSec?: number;
@@ -77,12 +78,14 @@ export class VoiceActivityDetector {
   /** Sample rate the detector works at, Hz. */
   readonly sampleRate: number;
   readonly #vad: SherpaVad;
+  readonly #maxSamples: number;
   #pending = new Float32Array(0);
   #pushed = 0;
 
-  private constructor(vad: SherpaVad, sampleRate: number) {
+  private constructor(vad: SherpaVad, sampleRate: number, maxSpeechSec: number) {
     this.#vad = vad;
     this.sampleRate = sampleRate;
+    this.#maxSamples = Math.floor(maxSpeechSec * sampleRate);
   }
 
   /** Resolves, validates and loads the VAD model. */
@@ -129,7 +132,7 @@ export class VoiceActivityDetector {
       Math.ceil(maxSpeechSec * 2 + 10),
     ) as SherpaVad & { handle?: unknown };
     if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${model.dir}`, { path: model.dir });
-    return new VoiceActivityDetector(vad, sampleRate);
+    return new VoiceActivityDetector(vad, sampleRate, maxSpeechSec);
   }
 
   /** Seconds of audio pushed so far. */
@@ -187,9 +190,40 @@ export class VoiceActivityDetector {
       const seg = this.#vad.front(false);
       // Copy: the addon may reuse its buffer after pop().
       const samples = Float32Array.from(seg.samples);
-      out.push({ start: seg.start / this.sampleRate, end: (seg.start + samples.length) / this.sampleRate, samples });
       this.#vad.pop();
+      // sherpa's maxSpeechDuration only raises the threshold for a while; it is no hard limit
+      // (a 2 s limit gave 4.6 s segments), so longer segments are cut here.
+      for (const [a, b] of splitPoints(samples, this.#maxSamples, this.sampleRate)) {
+        const s = seg.start + a;
+        out.push({ start: s / this.sampleRate, end: (s + (b - a)) / this.sampleRate, samples: samples.subarray(a, b) });
+      }
     }
     return out;
   }
+}
+
+/**
+ * Cuts `samples` into pieces of at most `max` samples, each cut at the quietest 20 ms frame in
+ * the second half of the allowed span (a pause between words where there is one).
+ */
+function splitPoints(samples: Float32Array, max: number, rate: number): [number, number][] {
+  const out: [number, number][] = [];
+  const frame = Math.max(1, Math.round(rate * 0.02));
+  let a = 0;
+  while (samples.length - a > max) {
+    let best = a + max;
+    let bestEnergy = Infinity;
+    for (let f = a + Math.floor(max / 2); f + frame <= a + max; f += frame) {
+      let e = 0;
+      for (let i = f; i < f + frame; i++) e += samples[i]! * samples[i]!;
+      if (e < bestEnergy) {
+        bestEnergy = e;
+        best = f + (frame >> 1);
+      }
+    }
+    out.push([a, best]);
+    a = best;
+  }
+  if (samples.length > a) out.push([a, samples.length]);
+  return out;
 }
