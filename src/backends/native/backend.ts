@@ -60,11 +60,16 @@ interface Loaded {
   vadPool: VoiceActivityDetector[];
 }
 
+/** Silence after speech that lets the VAD end an utterance early (fast endpointing), seconds. */
+const FAST_ENDPOINT_SILENCE_SEC = 0.1;
 /** Silence appended at the end of a stream so the last partial chunk is decoded. */
 const TAIL_PAD_SEC = 0.6;
 /** Audio fed to the online recognizer per step when transcribing a file, seconds. */
 const FILE_STEP_SEC = 0.32;
+/** Whisper decodes at most 30 s and silently drops the rest. */
 const WHISPER_LIMIT_SEC = 30;
+/** What is decoded beyond a piece: context + padding on both sides, or the partial buffer's slack. */
+const WHISPER_MARGIN_SEC = 2.5;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -168,7 +173,12 @@ export class NativeBackend implements ASRBackend {
     const model = await this.#resolve(this.#o.model, ['offline', 'streaming']);
     const isOffline = model.manifest.kind === 'offline';
     // Offline models need the VAD for long audio and pseudo-streaming.
-    const vad = isOffline ? await this.#resolve(this.#o.vadModel, 'vad') : undefined;
+    // Streaming models use it, when one is installed, for fast endpointing.
+    const vad = isOffline
+      ? await this.#resolve(this.#o.vadModel, 'vad')
+      : this.#o.fastEndpoint
+        ? await this.#resolve(this.#o.vadModel, 'vad').catch(() => undefined)
+        : undefined;
     const speaker = this.#o.speakerModel !== undefined ? await this.#resolve(this.#o.speakerModel, 'speaker-embedding') : undefined;
     const family = model.manifest.family.replace('-', '_');
     const { config } = sherpaConfigFor(model, { numThreads: this.#o.threads, provider: this.#o.provider });
@@ -186,7 +196,7 @@ export class NativeBackend implements ASRBackend {
       throw new ModelError(`sherpa-onnx could not load model "${model.manifest.name}" (${model.dir}): ${(e as Error).message}`, { path: model.dir, cause: e });
     }
     const whisper = family === 'whisper';
-    const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC) : this.#o.maxSegmentSec;
+    const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC - WHISPER_MARGIN_SEC) : this.#o.maxSegmentSec;
     const languages = model.manifest.languages && model.manifest.languages.length ? model.manifest.languages : 'any';
     const capabilities: BackendCapabilities = {
       streaming: !isOffline,
@@ -330,14 +340,20 @@ export class NativeBackend implements ASRBackend {
 
   /**
    * Offline model over a file: the VAD finds pieces ≤ maxSegmentSec; each is decoded (off the
-   * event loop) with {@link CONTEXT_SEC} of the real surrounding audio, because VAD boundaries
-   * clip word edges. Memory is bounded by a rolling window of recent audio.
+   * event loop) with real surrounding audio, because VAD boundaries clip word edges:
+   * {@link CONTEXT_SEC} after a pause, {@link CUT_CONTEXT_SEC} across a forced cut in continuous
+   * speech (where both neighbours then keep only the words on their side of the cut). A piece is
+   * decoded once its right-hand context has arrived. Memory is bounded by a rolling window of
+   * recent audio.
    */
   async #offlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, hotwords: string | undefined, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
-    const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CONTEXT_SEC + 2) * rate));
+    const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CUT_CONTEXT_SEC + 4) * rate));
     const segments: Segment[] = [];
-    /** Decodes samples [from, to); VAD-cut pieces get silence padding (`pad`), a whole file does not. */
-    const decodeRange = async (from: number, to: number, pad: boolean): Promise<void> => {
+    /**
+     * Decodes samples [from, to); VAD-cut pieces get silence padding (`pad`), a whole file does
+     * not. Words whose middle lies before `cut` (seconds) belong to the previous piece.
+     */
+    const decodeRange = async (from: number, to: number, pad: boolean, cut = -Infinity): Promise<void> => {
       throwIfAborted(signal);
       const { samples, start } = recent.slice(from, to);
       const offset = start / rate;
@@ -346,11 +362,43 @@ export class NativeBackend implements ASRBackend {
       s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate) : samples });
       const r = await l.offline!.decodeAsync(s);
       const p = pad ? PAD_SEC : 0;
-      const seg = segmentFromResult(r, offset - p, end + p);
-      if (seg) segments.push(clampSegment(seg, offset, end));
+      const found = segmentFromResult(r, offset - p, end + p);
+      if (Number.isFinite(cut)) {
+        // The previous piece ends right here (a forced cut in continuous speech): both decodes
+        // saw the audio around the cut, so each keeps only the words on its side of it.
+        const prev = segments.pop();
+        const kept = prev && keepWords(prev, -Infinity, cut);
+        if (kept) segments.push(kept);
+      }
+      const seg = found && keepWords(clampSegment(found, offset, end), cut, Infinity);
+      if (seg) segments.push(seg);
     };
-    const decodePiece = (piece: { start: number; end: number }): Promise<void> =>
-      decodeRange(Math.max(0, Math.round((piece.start - CONTEXT_SEC) * rate)), Math.round((piece.end + CONTEXT_SEC) * rate), true);
+    /** VAD pieces waiting for their right-hand context. */
+    const queue: { start: number; end: number; left: number; right: number; cut: number }[] = [];
+    let last: { end: number; right: number } | undefined;
+    const enqueue = (pieces: { start: number; end: number }[], inSpeech: boolean): void => {
+      for (const [i, piece] of pieces.entries()) {
+        const next = pieces[i + 1];
+        const contiguous = last !== undefined && piece.start - last.end < 2 * CONTEXT_SEC;
+        // Speech that goes on after a piece (the next piece starts at once, or the VAD is still
+        // in speech) means a forced cut: decode well across it.
+        const cutAfter = next ? next.start - piece.end < 2 * CONTEXT_SEC : inSpeech;
+        queue.push({
+          start: piece.start,
+          end: piece.end,
+          left: contiguous ? CUT_CONTEXT_SEC : CONTEXT_SEC,
+          right: cutAfter ? CUT_CONTEXT_SEC : CONTEXT_SEC,
+          cut: contiguous ? (last!.end + piece.start) / 2 : -Infinity,
+        });
+        last = { end: piece.end, right: cutAfter ? CUT_CONTEXT_SEC : CONTEXT_SEC };
+      }
+    };
+    const drain = async (all: boolean): Promise<void> => {
+      while (queue.length && (all || recent.total >= Math.round((queue[0]!.end + queue[0]!.right) * rate))) {
+        const q = queue.shift()!;
+        await decodeRange(Math.max(0, Math.round((q.start - q.left) * rate)), Math.round((q.end + q.right) * rate), true, q.cut);
+      }
+    };
     // Audio that fits in one decode window is decoded whole, without the VAD; the VAD starts
     // only once the input proves longer than maxSegmentSec (it then catches up on what is kept).
     const whole = Math.round(l.maxSegmentSec * rate);
@@ -359,16 +407,17 @@ export class NativeBackend implements ASRBackend {
       for await (const chunk of source) {
         throwIfAborted(signal);
         recent.push(chunk);
-        let pieces;
-        if (vad) pieces = vad.push(chunk);
+        if (vad) enqueue(vad.push(chunk), vad.inSpeech);
         else if (recent.total > whole) {
           vad = await this.#acquireVad(l);
-          pieces = vad.push(recent.slice(0, recent.total).samples);
+          enqueue(vad.push(recent.slice(0, recent.total).samples), vad.inSpeech);
         } else continue;
-        for (const piece of pieces) await decodePiece(piece);
+        await drain(false);
       }
-      if (vad) for (const piece of vad.finish()) await decodePiece(piece);
-      else if (recent.total > 0) await decodeRange(0, recent.total, false);
+      if (vad) {
+        enqueue(vad.finish(), false);
+        await drain(true);
+      } else if (recent.total > 0) await decodeRange(0, recent.total, false);
     } finally {
       if (vad) this.#releaseVad(l, vad);
     }
@@ -426,14 +475,22 @@ export class NativeBackend implements ASRBackend {
     try {
       if (l.online) {
         const run = new OnlineRun(l.online, rate);
+        // Fast endpointing: when a VAD is available, an utterance is finalised as soon as the VAD
+        // hears its speech end, instead of after the model's trailing-silence rule.
+        const endVad = l.vad && this.#o.fastEndpoint ? await VoiceActivityDetector.create({ model: l.vad, minSilenceSec: FAST_ENDPOINT_SILENCE_SEC, maxSpeechSec: l.maxSegmentSec }) : undefined;
         let lastPartial = '';
         for await (const chunk of audio) {
           throwIfAborted(signal);
           const samples = norm.push(chunk);
           const r = run.feed(samples);
+          const speechEnded = endVad !== undefined && endVad.push(samples).length > 0;
           if (r.final) {
             lastPartial = '';
             yield { type: 'final', segment: r.final };
+          } else if (speechEnded && lastPartial !== '') {
+            lastPartial = '';
+            const seg = run.flushUtterance();
+            if (seg) yield { type: 'final', segment: seg };
           } else if (partials && r.text !== lastPartial && r.text !== '') {
             lastPartial = r.text;
             yield { type: 'partial', text: r.text, start: run.segmentStartSec, end: run.samples / rate };
@@ -533,6 +590,8 @@ export class NativeBackend implements ASRBackend {
 const PAD_SEC = 0.2;
 /** Real audio kept on each side of a VAD piece when decoding it (VAD boundaries clip words). */
 const CONTEXT_SEC = 0.3;
+/** Real audio decoded across a forced cut in continuous speech (no pause to cut at). */
+const CUT_CONTEXT_SEC = 1;
 
 /** The last `capacity` samples of a stream, addressable by absolute sample index. */
 class RecentAudio {
@@ -588,6 +647,29 @@ function clampSegment(seg: Segment, start: number, end: number): Segment {
   return { ...seg, start: c(seg.start), end: Math.max(c(seg.start), c(seg.end)), words };
 }
 
+/**
+ * The segment with only the words whose middle lies in [from, to); its text, times and confidence
+ * follow the kept words. Undefined when none is left.
+ */
+function keepWords(seg: Segment, from: number, to: number): Segment | undefined {
+  const words = seg.words.filter((w) => {
+    const mid = (w.start + w.end) / 2;
+    return mid >= from && mid < to;
+  });
+  if (words.length === seg.words.length) return seg;
+  if (words.length === 0) return undefined;
+  const confs = words.map((w) => w.confidence).filter((c): c is number => c !== undefined);
+  const { confidence: _drop, ...rest } = seg;
+  const out: Segment = {
+    ...rest,
+    start: Math.max(seg.start, words[0]!.start),
+    end: Math.min(seg.end, Math.max(words[words.length - 1]!.end, words[0]!.start)),
+    text: words.map((w) => w.word).join(' '),
+    words,
+  };
+  return confs.length ? { ...out, confidence: confs.reduce((a, b) => a + b, 0) / confs.length } : out;
+}
+
 function concat(parts: Float32Array[], n: number): Float32Array {
   const out = new Float32Array(n);
   let o = 0;
@@ -607,15 +689,29 @@ class OnlineRun {
   readonly #r: OnlineRecognizer;
   readonly #rate: number;
   #stream: OnlineStream;
-  /** Samples fed so far. */
+  /** Real samples fed so far. */
   samples = 0;
   /** Start of the open utterance on the stream's timeline, seconds. */
   segmentStartSec = 0;
+  /** Synthetic (padding) seconds fed so far, and as of the open utterance's start. */
+  #synthSec = 0;
+  #segSynthSec = 0;
 
   constructor(r: OnlineRecognizer, rate: number) {
     this.#r = r;
     this.#rate = rate;
     this.#stream = r.createStream();
+  }
+
+  /** Offset of the open utterance on the real timeline (sherpa's start_time counts padding too). */
+  #offset(res: SherpaResult): number {
+    return res.start_time !== undefined ? res.start_time - this.#segSynthSec : this.segmentStartSec;
+  }
+
+  #reset(): void {
+    this.#r.reset(this.#stream);
+    this.segmentStartSec = this.samples / this.#rate;
+    this.#segSynthSec = this.#synthSec;
   }
 
   /** Feeds samples; returns the open utterance's text and, at an endpoint, the finished segment. */
@@ -625,13 +721,26 @@ class OnlineRun {
     while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
     const res = this.#r.getResult(this.#stream);
     if (this.#r.isEndpoint(this.#stream)) {
-      const now = this.samples / this.#rate;
-      const seg = segmentFromResult(res, res.start_time ?? this.segmentStartSec, now);
-      this.#r.reset(this.#stream);
-      this.segmentStartSec = now;
+      const seg = segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
+      this.#reset();
       return seg ? { text: '', final: seg } : { text: '' };
     }
     return { text: res.text.trim() };
+  }
+
+  /**
+   * Ends the open utterance now (the VAD heard its speech end): synthetic tail padding makes the
+   * model emit its last letters at once instead of after real trailing silence.
+   */
+  flushUtterance(): Segment | undefined {
+    const pad = Math.round(TAIL_PAD_SEC * this.#rate);
+    this.#stream.acceptWaveform({ sampleRate: this.#rate, samples: new Float32Array(pad) });
+    this.#synthSec += pad / this.#rate;
+    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
+    const res = this.#r.getResult(this.#stream);
+    const seg = segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
+    this.#reset();
+    return seg;
   }
 
   /** Pads the tail so it is decoded, ends the input, and returns the last segment. */
@@ -640,7 +749,6 @@ class OnlineRun {
     this.#stream.inputFinished();
     while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
     const res = this.#r.getResult(this.#stream);
-    const end = this.samples / this.#rate;
-    return segmentFromResult(res, res.start_time ?? this.segmentStartSec, end);
+    return segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
   }
 }

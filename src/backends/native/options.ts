@@ -51,7 +51,8 @@ export interface NativeBackendOptions {
    */
   readonly decodingMethod?: 'greedy_search' | 'modified_beam_search';
   /**
-   * Longest piece of audio the offline model decodes at once, seconds (at most 30 for whisper).
+   * Longest piece of audio the offline model decodes at once, seconds. Whisper models use at most
+   * 27.5 (they decode 30 s and silently drop the rest; context and padding take the difference).
    * @defaultValue 20
    */
   readonly maxSegmentSec?: number;
@@ -63,6 +64,13 @@ export interface NativeBackendOptions {
   readonly partialIntervalMs?: number;
   /** Endpoint rules for streaming models. */
   readonly endpoint?: EndpointOptions;
+  /**
+   * Streaming models in `transcribeStream()`: finalise an utterance as soon as the VAD hears its
+   * speech end (~0.2 s of silence) rather than waiting for the model's trailing-silence rule.
+   * Needs the VAD model (`vadModel`); without one the model's own endpointing is used.
+   * @defaultValue true
+   */
+  readonly fastEndpoint?: boolean;
   /**
    * Folder of model folders for names.
    * @defaultValue process.env.HYBRID_ASR_MODELS
@@ -100,6 +108,7 @@ export interface ResolvedNativeOptions {
   modelsDir: string | undefined;
   cacheDir: string | undefined;
   probe: boolean;
+  fastEndpoint: boolean;
   id: string;
 }
 
@@ -149,6 +158,7 @@ export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOpt
     modelsDir: o.modelsDir ?? process.env.HYBRID_ASR_MODELS,
     cacheDir: o.cacheDir,
     probe: o.probe ?? false,
+    fastEndpoint: o.fastEndpoint ?? true,
     id: o.id ?? 'native',
   };
 }
