@@ -5,7 +5,7 @@
  * @module
  */
 export { HybridManager, defaultSettingsPath } from './manager.js';
-export type { BackendSwitchEvent, HybridManagerEvents, HybridManagerOptions, UpgradeRequiredEvent } from './manager.js';
+export type { BackendSelectedEvent, BackendSwitchEvent, HybridManagerEvents, HybridManagerOptions, UpgradeRequiredEvent } from './manager.js';
 export { NoBackendError, selectBackend, supportsLanguage, hardGaps, softGaps } from './selection.js';
 export type { BackendView, DecisionRow, RequestNeeds, Selection, SelectionInput } from './selection.js';
 export { DEFAULT_TIER_POLICIES, tierAllows, tierPolicyFromTable } from './tier.js';
@@ -16,3 +16,5 @@ export { JsonFileSettingsStore, MemorySettingsStore, SettingsError } from './set
 export type { HybridMode, HybridSettings, SettingsStore } from './settings.js';
 export { compareTranscriptions } from './comparison.js';
 export type { ComparisonReport, ComparisonSide, WordDifference } from './comparison.js';
+export { createHybridFromCli } from './cli.js';
+export type { HybridCliOptions } from './cli.js';

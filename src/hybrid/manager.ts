@@ -26,7 +26,7 @@ import type {
 import { AudioFeed } from './audio-feed.js';
 import { compareTranscriptions, type ComparisonReport } from './comparison.js';
 import { NetworkMonitor, type NetworkMonitorOptions, type NetworkState } from './network-monitor.js';
-import { selectBackend, type RequestNeeds, type Selection } from './selection.js';
+import { selectBackend, type DecisionRow, type RequestNeeds, type Selection } from './selection.js';
 import { checkSettings, JsonFileSettingsStore, type HybridMode, type HybridSettings, type SettingsStore } from './settings.js';
 import {
   checkPolicy,
@@ -67,8 +67,22 @@ export interface UpgradeRequiredEvent {
   readonly message: string;
 }
 
+/** Which backend a request or stream started on, and why. */
+export interface BackendSelectedEvent {
+  /** `transcribe` (batch), `stream`, or `dual` (both run; `backend` is the preferred one). */
+  readonly request: 'transcribe' | 'stream' | 'dual';
+  /** `id` of the backend. */
+  readonly backend: string;
+  /** The decision-table row that chose it. */
+  readonly row: DecisionRow;
+  /** Why, in words. */
+  readonly reason: string;
+}
+
 /** Typed events of a {@link HybridManager}. */
 export interface HybridManagerEvents {
+  /** A request or stream started on a backend (before any failover). */
+  'backend-selected': [event: BackendSelectedEvent];
   /** A request or stream moved to another backend. */
   'backend-switch': [event: BackendSwitchEvent];
   /** The tier lacks what was asked for; the manager carried on without it. */
@@ -609,6 +623,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
       const sel = await this.select(needs, mode === 'dual' ? 'auto' : mode, signal);
       for (const w of sel.warnings) this.emit('warning', w);
       const cfg = sel.drop.includes('language') ? withoutLanguage(config) : config;
+      this.emit('backend-selected', { request: mode === 'dual' ? 'dual' : 'transcribe', backend: this.#backend(sel.backend).id, row: sel.row, reason: sel.reason });
       if (mode === 'dual') return await this.#dual(input, cfg, sel, [...warnings, ...sel.warnings]);
       return await this.#runBatch(input, cfg, sel.backend, [...warnings, ...sel.warnings]);
     } finally {
@@ -737,6 +752,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
         this.emit('warning', w);
         yield { type: 'warning', warning: w };
       }
+      this.emit('backend-selected', { request: 'stream', backend: this.#backend(sel.backend).id, row: sel.row, reason: sel.reason });
       let preferred = sel.backend;
       let okProbesAtFailure = Number.POSITIVE_INFINITY; // the monitor's successful probes when the preferred backend failed
       if (sel.row === 'offline-native' && this.#monitor !== undefined) {
