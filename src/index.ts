@@ -15,3 +15,6 @@ export * from './metrics/index.js';
 export * from './models/index.js';
 export * from './merge/index.js';
 export * from './diarization/index.js';
+export * from './vad/index.js';
+export * from './backends/native/index.js';
+export * from './chunking/index.js';
