@@ -146,8 +146,8 @@ function remoteOnlyNeed(native: BackendView | undefined, remote: BackendView, ne
  * | 3 | `remote-capability`    | tier allows remote, and the request needs something only remote has (diarization, a language, a duration) | remote |
  * | 4 | `native-capable`       | tier allows native, native available and supports the language (and duration)                | native (soft gaps → warnings) |
  * | 5 | `remote-fallback`      | tier allows remote                                                                           | remote (soft gaps → warnings) |
- * | 6 | `native-with-warnings` | native available but lacks the language; tier has no remote                                 | native, `language` dropped with a warning |
- * | 7 | `no-backend`           | anything else (native unavailable, remote not allowed)                                        | `NoBackendError` saying why |
+ * | 6 | `native-with-warnings` | native available but lacks the language, the remote has it but the tier does not include it  | native, `language` dropped with a warning (and `upgrade-required`) |
+ * | 7 | `no-backend`           | anything else (native unavailable and remote not allowed; a language no backend has)          | `NoBackendError` saying why |
  *
  * "Known unreachable" means the network monitor says offline (or the app said so). Hard gaps make a backend throw; soft gaps (diarization, hotwords) only
  * produce warnings. `mode: 'native'` / `'remote'` (row `pinned`) take that backend when the tier
@@ -207,7 +207,7 @@ export function selectBackend(input: SelectionInput): Selection {
     if (rh.length === 0) return make('remote', 'remote-fallback', nativeWhyNot);
   }
   // Row 6: native anyway, without the language it lacks.
-  if (nativeOk && native.available && nativeHard!.every((g) => g.startsWith('language'))) {
+  if (remoteHelps && nativeOk && native.available && nativeHard!.every((g) => g.startsWith('language'))) {
     const soft = softGaps(native.capabilities, needs, 'native');
     return make('native', 'native-with-warnings', `${nativeWhyNot}; no other backend is allowed`, {
       warnings: [

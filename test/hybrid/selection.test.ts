@@ -132,6 +132,13 @@ describe('decision table (through HybridManager with TestBackends)', () => {
     expect((err as Error).message).toMatch(/native backend is unavailable.*tier does not include the remote/);
   });
 
+  it('row 7 no-backend: a language neither backend has → typed error (an impossible request)', async () => {
+    const { hybrid } = make({ remote: { languages: ['en', 'fr'] } });
+    const err = await hybrid.transcribe(wav, { language: 'xx' }).catch((e: unknown) => e);
+    expect((err as NoBackendError).row).toBe('no-backend');
+    expect((err as Error).message).toMatch(/language 'xx'/);
+  });
+
   it('row 7 no-backend: no native backend at all, remote-only app on a native-only tier', async () => {
     const { hybrid } = make({ tier: 'free', native: false });
     const err = await hybrid.transcribe(wav).catch((e: unknown) => e);
@@ -228,7 +235,7 @@ describe('selectBackend (pure)', () => {
     ['remote-capability', { needs: { diarization: false, hotwords: false, language: 'fr' } }, 'remote'],
     ['native-capable', {}, 'native'],
     ['remote-fallback', { native: { available: false, capabilities: caps() } }, 'remote'],
-    ['native-with-warnings', { allowed: ['native'], needs: { diarization: false, hotwords: false, language: 'fr' } }, 'native'],
+    ['native-with-warnings', { allowed: ['native'] as const, needs: { diarization: false, hotwords: false, language: 'fr' } }, 'native'],
     ['pinned', { mode: 'remote' }, 'remote'],
   ] as const)('row %s', (row, patch, backend) => {
     const s = selectBackend({ ...base, ...patch } as never);
@@ -238,6 +245,7 @@ describe('selectBackend (pure)', () => {
   it.each([
     ['offline-error', { online: false, needs: { diarization: false, hotwords: false, language: 'fr' } }],
     ['no-backend', { allowed: ['native'], native: { available: false, capabilities: caps() } }],
+    ['no-backend', { needs: { diarization: false, hotwords: false, language: 'xx' }, remote: { available: true, capabilities: caps({ languages: ['en', 'fr'] }) } }],
   ] as const)('row %s throws', (row, patch) => {
     expect(() => selectBackend({ ...base, ...patch } as never)).toThrow(expect.objectContaining({ row }));
   });
