@@ -68,6 +68,11 @@ export class AudioFeed {
     return this.#committed;
   }
 
+  /** What the source (or a malformed chunk) threw, if anything: the caller's problem, not a backend's. */
+  get sourceError(): unknown {
+    return this.#error;
+  }
+
   /** Whether the source has ended. */
   get done(): boolean {
     return this.#done;

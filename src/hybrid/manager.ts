@@ -828,6 +828,11 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
         } catch (e) {
           const err = toAbortError(signal, e);
           if (AbortedError.isInstance(err) && signal?.aborted) throw err;
+          // The caller's audio failed (or was malformed): no other backend would do better.
+          if (feed.sourceError !== undefined) {
+            if (fatal !== undefined) yield fatal;
+            throw ASRError.isInstance(feed.sourceError) ? feed.sourceError : err;
+          }
           this.#noteResult(role, err);
           const to = canFailOver(err) && switches < this.#maxSwitches ? await this.#fallbackFor(role, signal) : undefined;
           if (to === undefined) {

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/audio/index.js';
-import { AbortedError, BadRequestError, ConnectionError, InternalServerError, StreamInterruptedError } from '../../src/errors/index.js';
+import { AbortedError, BadRequestError, ConnectionError, InternalServerError, InvalidAudioError, StreamInterruptedError } from '../../src/errors/index.js';
 import { HybridManager, MemorySettingsStore, type BackendSwitchEvent, type ComparisonReport } from '../../src/hybrid/index.js';
-import type { TranscriptionEvent } from '../../src/spec/index.js';
+import type { AudioChunk, TranscriptionEvent } from '../../src/spec/index.js';
 import { TestBackend, type ScriptedWord, type StreamFailure } from '../../src/testing/index.js';
 import { burstAudio, burstScript, chunksOf, drain, finalWords, RATE, silenceWav } from './helpers.js';
 
@@ -107,6 +107,31 @@ describe('dual mode (TestBackends)', () => {
     expect(rep.other.processingTimeSec).toBeGreaterThan(0);
     expect(rep.other.realTimeFactor).toBeCloseTo(rep.other.processingTimeSec / 2, 6);
     expect(rep.preferred.durationSec).toBeCloseTo(2, 3);
+  });
+
+  it('dual mode for streams: the preferred backend events are returned, the other runs on the same audio, compared at the end', async () => {
+    const VOC = ['alpha', 'beta', 'gamma', 'delta'];
+    const spoken: ScriptedWord[] = VOC.map((word, i) => ({ word, start: 0.5 + i * 1.5, end: 1.0 + i * 1.5 }));
+    const { hybrid, remote } = pair({ mode: 'dual', native: { script: spoken } });
+    remote.script = (audio) => {
+      const r = burstScript(VOC)(audio);
+      const seg = r.segments[0]!;
+      const words = seg.words.map((w, i) => (i === 2 ? { ...w, word: 'gamut' } : w));
+      return { segments: [{ ...seg, words, text: words.map((w) => w.word).join(' ') }] };
+    };
+    const reports: ComparisonReport[] = [];
+    hybrid.on('comparison', (r) => reports.push(r));
+    let during: [boolean, string | undefined] | undefined;
+    const events = await drain(hybrid.transcribeStream(chunksOf(burstAudio(spoken, 7), 0.1, (i) => void (i === 20 && (during = [hybrid.isTranscribing, hybrid.currentBackend])))));
+    expect(during).toEqual([true, 'native']);
+    expect(hybrid.isTranscribing).toBe(false);
+    expect(finalWords(events).map((w) => w.word)).toEqual(VOC);
+    const rep = reports[0]!;
+    expect(rep.preferred.backend).toBe('native');
+    expect(rep.other.backend).toBe('remote');
+    expect(rep.other.text).toBe('alpha beta gamut delta');
+    expect(rep.differences).toEqual([{ op: 'substitute', index: 2, preferred: 'gamma', other: 'gamut' }]);
+    expect(rep.wer).toBeCloseTo(0.25);
   });
 
   it('compare() works in any mode; identical transcripts give WER 0 and no differences', async () => {
@@ -248,6 +273,17 @@ describe('streaming failover (TestBackends)', () => {
       })(),
     ).rejects.toThrow('bad stream');
     expect(seen.at(-1)).toMatchObject({ type: 'error', recoverable: false });
+    expect(native.calls).toHaveLength(0);
+  });
+
+  it('malformed caller audio is the caller error: no failover, the InvalidAudioError comes through', async () => {
+    const { hybrid, native, switches } = pair({ remote: { script: WORDS } });
+    async function* bad(): AsyncGenerator<AudioChunk> {
+      yield* chunksOf(AUDIO.subarray(0, 16_000), 0.1);
+      yield { samples: new Float32Array([0, Number.NaN]), sampleRate: RATE };
+    }
+    await expect(drain(hybrid.transcribeStream(bad()))).rejects.toBeInstanceOf(InvalidAudioError);
+    expect(switches).toEqual([]);
     expect(native.calls).toHaveLength(0);
   });
 
