@@ -205,6 +205,9 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
     });
     const switches: BackendSwitchEvent[] = [];
     hybrid.on('backend-switch', (e) => switches.push(e));
+    const remoteLog: string[] = [];
+    remote.on('reconnect', (n, d, e) => remoteLog.push(`reconnect#${n} (${e.message})`));
+    remote.on('resume', (_id, off) => remoteLog.push(`resume@${off.toFixed(2)}`));
     let finalsBeforeKill = 0;
     const events: TranscriptionEvent[] = [];
     const child = serve.child;
@@ -265,6 +268,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
       expect(n).toBeGreaterThan(0);
       expect(n).toBeLessThanOrEqual(alone[i]! + 2);
     });
+    console.log(`[hybrid kill -9] remote client: ${remoteLog.join(', ') || 'no reconnects'}`);
     console.log(`[hybrid kill -9] words per clip: hybrid ${counts.join(',')} / native alone ${alone.join(',')}`);
     // Quality: no worse than the native backend alone (within 5 points: the tiny model's output
     // depends on where a stream starts, and the server's on its own chunking).
