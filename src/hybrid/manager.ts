@@ -26,7 +26,7 @@ import type {
 import { AudioFeed } from './audio-feed.js';
 import { compareTranscriptions, type ComparisonReport } from './comparison.js';
 import { NetworkMonitor, type NetworkMonitorOptions, type NetworkState } from './network-monitor.js';
-import { selectBackend, type DecisionRow, type RequestNeeds, type Selection } from './selection.js';
+import { selectBackend, supportsLanguage, type DecisionRow, type RequestNeeds, type Selection } from './selection.js';
 import { checkSettings, JsonFileSettingsStore, type HybridMode, type HybridSettings, type SettingsStore } from './settings.js';
 import {
   checkPolicy,
@@ -971,9 +971,7 @@ function withoutLanguage<T extends TranscriptionConfig>(c: T): T {
 
 /** Drops `language` for a backend whose model lacks it (after a failover), so the call can proceed. */
 function hardGapsDropLanguage<T extends TranscriptionConfig>(caps: BackendCapabilities, c: T): T {
-  if (c.language === undefined || caps.languages === 'any') return c;
-  const want = c.language.toLowerCase().split(/[-_]/)[0];
-  return caps.languages.some((l) => l.toLowerCase().split(/[-_]/)[0] === want) ? c : withoutLanguage(c);
+  return supportsLanguage(caps, c.language) ? c : withoutLanguage(c);
 }
 
 function shiftSegment(seg: Segment, offset: number): Segment {
