@@ -1,5 +1,5 @@
 import type { ASRBackend } from '../spec/index.js';
-import { BackendUnavailableError, ModelError } from '../errors/index.js';
+import { InvalidArgumentError, ModelError } from '../errors/index.js';
 import { NativeBackend } from '../backends/native/index.js';
 import { findModels } from '../models/index.js';
 
@@ -67,16 +67,25 @@ export async function createCliBackend(options: CliBackendOptions): Promise<ASRB
     case 'native':
       return createNative(options);
     case 'remote': {
-      if (!options.remoteUrl) throw new BackendUnavailableError('--backend remote needs --remote-url <url>');
-      const { RemoteBackend } = await import('../backends/remote/index.js');
+      if (!options.remoteUrl) throw new InvalidArgumentError('--backend remote needs --remote-url <url>');
+      const [{ RemoteBackend }, { apiBaseUrl }] = await Promise.all([import('../backends/remote/index.js'), import('../hybrid/cli.js')]);
       return new RemoteBackend({
-        baseUrl: options.remoteUrl,
+        baseUrl: apiBaseUrl(options.remoteUrl),
         ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
         ...(options.model !== undefined ? { model: options.model } : {}),
       });
     }
-    case 'auto':
+    case 'auto': {
+      // Without a server there is nothing to choose between: the on-device backend.
       if (!options.remoteUrl) return createNative(options);
-      throw new BackendUnavailableError('--backend auto with --remote-url needs the hybrid manager, which this build does not include yet; use --backend native or --backend remote');
+      const { createHybridFromCli } = await import('../hybrid/cli.js');
+      return createHybridFromCli({
+        remoteUrl: options.remoteUrl,
+        createNative: () => createNative(options),
+        ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+        ...(options.tier !== undefined ? { tier: options.tier } : {}),
+        ...(options.fallback !== undefined ? { fallback: options.fallback } : {}),
+      });
+    }
   }
 }

@@ -32,6 +32,15 @@ export interface HybridCliOptions {
 }
 
 /**
+ * The API base of a server URL as the CLI takes it: `http://host:8080` and `http://host:8080/v1`
+ * both become `http://host:8080/v1`.
+ */
+export function apiBaseUrl(url: string): string {
+  const u = url.replace(/\/+$/, '');
+  return /\/v\d+$/.test(u) ? u : `${u}/v1`;
+}
+
+/**
  * Builds the hybrid manager for the CLI's `--backend auto --remote-url <url>`: native + remote,
  * auto mode, tier and failover from the flags, nothing persisted. Every selection, switch, warning
  * and network change is printed as one `hybrid-asr: …` line (standard error by default), so the
@@ -47,7 +56,7 @@ export async function createHybridFromCli(options: HybridCliOptions): Promise<Hy
   const fallback = options.fallback ?? 'native';
   if (fallback !== 'native' && fallback !== 'none') throw new InvalidArgumentError(`--fallback must be native or none, got "${fallback}"`);
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const baseUrl = /\/v\d+\/?$/.test(options.remoteUrl) ? options.remoteUrl.replace(/\/$/, '') : `${options.remoteUrl.replace(/\/$/, '')}/v1`;
+  const baseUrl = apiBaseUrl(options.remoteUrl);
   const { RemoteBackend } = await import('../backends/remote/index.js');
   const remote = new RemoteBackend({
     baseUrl,

@@ -16,5 +16,5 @@ export { JsonFileSettingsStore, MemorySettingsStore, SettingsError } from './set
 export type { HybridMode, HybridSettings, SettingsStore } from './settings.js';
 export { compareTranscriptions } from './comparison.js';
 export type { ComparisonReport, ComparisonSide, WordDifference } from './comparison.js';
-export { createHybridFromCli } from './cli.js';
+export { apiBaseUrl, createHybridFromCli } from './cli.js';
 export type { HybridCliOptions } from './cli.js';

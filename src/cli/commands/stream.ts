@@ -18,6 +18,8 @@ interface StreamFlags {
   readonly threads?: number;
   readonly remoteUrl?: string;
   readonly apiKey?: string;
+  readonly tier?: string;
+  readonly fallback?: string;
 }
 
 /** Registers `hybrid-asr stream <file|->`. */
@@ -36,6 +38,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads for the native backend', parsePositiveInt('--threads'))
     .option('--remote-url <url>', 'server URL for the remote backend')
     .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
+    .option('--tier <tier>', 'subscription tier for --backend auto (free, pro, pro-cloud, team)')
+    .addOption(new Option('--fallback <backend>', 'with --backend auto: fail over to native, or not').choices(['native', 'none']))
     .addHelpText(
       'after',
       `
@@ -115,7 +119,11 @@ async function run(signal: AbortSignal, file: string, flags: StreamFlags): Promi
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     ...(flags.remoteUrl !== undefined ? { remoteUrl: flags.remoteUrl } : {}),
     ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
+    ...(flags.tier !== undefined ? { tier: flags.tier } : {}),
+    ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
   });
+  // The hybrid manager says which backend is running now; others are their own id.
+  const producer = (): string => (backend as { currentBackend?: string | undefined }).currentBackend ?? backend.id;
   try {
     for await (const event of backend.transcribeStream(chunks, {
       abortSignal: signal,
@@ -123,7 +131,7 @@ async function run(signal: AbortSignal, file: string, flags: StreamFlags): Promi
     })) {
       if (event.type === 'error') {
         writeJsonLine({ type: 'error', code: event.error.code, message: event.error.message, recoverable: event.recoverable });
-      } else writeJsonLine({ ...event, backend: backend.id });
+      } else writeJsonLine({ ...event, backend: producer() });
     }
   } finally {
     await backend.dispose();

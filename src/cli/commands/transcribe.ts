@@ -20,6 +20,8 @@ interface TranscribeFlags {
   readonly threads?: number;
   readonly remoteUrl?: string;
   readonly apiKey?: string;
+  readonly tier?: string;
+  readonly fallback?: string;
 }
 
 const EXTENSIONS: Record<OutputFormat, string> = { text: 'txt', json: 'json', srt: 'srt', vtt: 'vtt' };
@@ -39,6 +41,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads for the native backend', parsePositiveInt('--threads'))
     .option('--remote-url <url>', 'server URL for the remote backend', parseUrl)
     .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
+    .option('--tier <tier>', 'subscription tier for --backend auto (free, pro, pro-cloud, team)')
+    .addOption(new Option('--fallback <backend>', 'with --backend auto: fail over to native, or not').choices(['native', 'none']))
     .addHelpText(
       'after',
       `
@@ -147,6 +151,8 @@ async function run(signal: AbortSignal, files: string[], flags: TranscribeFlags)
     ...(flags.model === undefined ? {} : { model: flags.model }),
     ...(flags.remoteUrl === undefined ? {} : { remoteUrl: flags.remoteUrl }),
     ...(flags.apiKey === undefined ? {} : { apiKey: flags.apiKey }),
+    ...(flags.tier === undefined ? {} : { tier: flags.tier }),
+    ...(flags.fallback === undefined ? {} : { fallback: flags.fallback }),
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.diarize === true ? { diarize: true } : {}),
   };
