@@ -2,7 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import type { AudioInput } from '../spec/index.js';
-import { InvalidArgumentError, InvalidAudioError, throwIfAborted } from '../errors/index.js';
+import { ASRError, InvalidArgumentError, InvalidAudioError, throwIfAborted, toAbortError } from '../errors/index.js';
 import { Resampler } from './resampler.js';
 import { type AudioFormatInfo, MAX_CHANNELS, MAX_SAMPLE_RATE, framesToMono, parseFmtChunk } from './wav.js';
 
@@ -50,10 +50,36 @@ export interface AudioReader extends AsyncIterable<Float32Array> {
   close(): Promise<void>;
 }
 
-/** A pull-based byte source with look-ahead bounded to one source chunk. */
+/** Turns what a source threw into a typed error (abort, or an unreadable input). */
+function sourceError(e: unknown, signal: AbortSignal | undefined): unknown {
+  if (ASRError.isInstance(e)) return e;
+  if (signal?.aborted) return toAbortError(signal, e);
+  const msg = e instanceof Error ? e.message : String(e);
+  return new InvalidAudioError(`Reading the audio input failed: ${msg}`, { cause: e });
+}
+
+/** Resolves when `signal` aborts (never otherwise); `off()` removes the listener. */
+function abortPromise(signal: AbortSignal): { promise: Promise<never>; off: () => void } {
+  let off = (): void => {};
+  const promise = new Promise<never>((_, reject) => {
+    const on = (): void => reject(toAbortError(signal));
+    signal.addEventListener('abort', on, { once: true });
+    off = () => signal.removeEventListener('abort', on);
+  });
+  promise.catch(() => {});
+  return { promise, off };
+}
+
+/**
+ * A pull-based byte source. It asks its iterator for the next chunk only when a read needs more
+ * bytes than it holds, so it never holds more than the largest read plus one source chunk.
+ */
 class ByteSource {
   private pending: Buffer = Buffer.alloc(0);
   private done = false;
+  private closed = false;
+  /** A `next()` of the source has not settled (only after an abort cut it short). */
+  private inflight = false;
   /** Bytes consumed from the start of the input. */
   consumed = 0;
 
@@ -62,21 +88,55 @@ class ByteSource {
     private readonly closer: () => Promise<void>,
     /** Total size when known. */
     readonly size: number | undefined,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
+  private async next(): Promise<IteratorResult<Uint8Array>> {
+    throwIfAborted(this.signal);
+    try {
+      const p = this.it.next();
+      if (!this.signal) return await p;
+      // A source that never yields must not outlive an abort: race it, and track (and catch)
+      // the pending read so close() knows not to wait on it.
+      this.inflight = true;
+      p.then(
+        () => (this.inflight = false),
+        () => (this.inflight = false),
+      );
+      const abort = abortPromise(this.signal);
+      try {
+        return await Promise.race([p, abort.promise]);
+      } finally {
+        abort.off();
+      }
+    } catch (e) {
+      this.done = true;
+      throw sourceError(e, this.signal);
+    }
+  }
+
   private async fill(n: number): Promise<void> {
-    while (this.pending.length < n && !this.done) {
-      const r = await this.it.next();
+    if (this.pending.length >= n || this.done) return;
+    const parts: Buffer[] = this.pending.length ? [this.pending] : [];
+    let have = this.pending.length;
+    while (have < n) {
+      const r = await this.next();
       if (r.done) {
         this.done = true;
         break;
       }
-      const chunk = r.value;
+      const chunk: unknown = r.value;
       if (!(chunk instanceof Uint8Array)) {
-        throw new InvalidAudioError(`Audio stream yielded a ${typeof chunk}; expected Buffer / Uint8Array chunks`);
+        this.done = true;
+        throw new InvalidAudioError(
+          `Audio stream yielded ${typeof chunk === 'string' ? 'a string' : typeof chunk}; expected Buffer / Uint8Array chunks (don't set an encoding on the stream)`,
+        );
       }
-      this.pending = this.pending.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.pending, chunk]);
+      if (chunk.byteLength === 0) continue;
+      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      have += chunk.byteLength;
     }
+    this.pending = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
   }
 
   /** Reads up to `n` bytes (fewer only at end of input). */
@@ -107,10 +167,23 @@ class ByteSource {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.done = true;
     this.pending = Buffer.alloc(0);
+    if (this.inflight) {
+      // A read is still pending (aborted while the source hung): an async generator would queue
+      // return() behind it forever, so release the resource first and don't wait for return().
+      await this.closer().catch(() => {});
+      Promise.resolve()
+        .then(() => this.it.return?.())
+        .catch(() => {});
+      return;
+    }
     try {
       await this.it.return?.();
+    } catch {
+      // A source failing while being closed has nothing more to tell the caller.
     } finally {
       await this.closer();
     }
@@ -148,8 +221,8 @@ async function openFile(path: string, signal: AbortSignal | undefined): Promise<
     let pos = 0;
     for (;;) {
       throwIfAborted(signal);
-      // One read for small files; bounded chunks for large ones.
-      const n = Math.min(FILE_CHUNK, Math.max(1, size - pos));
+      // One read for small files; bounded chunks for large ones (and for a file still growing).
+      const n = pos < size ? Math.min(FILE_CHUNK, size - pos) : 64 * 1024;
       const buf = Buffer.allocUnsafe(n);
       const { bytesRead } = await fh.read(buf, 0, n, pos);
       if (bytesRead === 0) return;
@@ -162,7 +235,7 @@ async function openFile(path: string, signal: AbortSignal | undefined): Promise<
       closed = true;
       await fh.close();
     }
-  }, size);
+  }, size, signal);
 }
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
@@ -213,6 +286,8 @@ function pcm16ToMono(data: Uint8Array, channels: number): Float32Array {
 
 interface Prepared {
   format: AudioFormatInfo;
+  /** Source frames, when known up front. */
+  frames: number | undefined;
   /** Yields mono chunks at the source rate. */
   chunks: () => AsyncGenerator<Float32Array>;
   close: () => Promise<void>;
@@ -221,6 +296,7 @@ interface Prepared {
 function fromMono(mono: Float32Array, format: AudioFormatInfo, chunkFrames: number): Prepared {
   return {
     format,
+    frames: mono.length,
     async *chunks() {
       for (let i = 0; i < mono.length; i += chunkFrames) yield mono.subarray(i, i + chunkFrames);
     },
@@ -242,6 +318,7 @@ async function readWavHeader(src: ByteSource): Promise<AudioFormatInfo> {
     throw new InvalidAudioError(`Not a WAV file: expected "WAVE" at byte 8, found ${JSON.stringify(riff.toString('latin1', 8, 12))}`);
   }
   let fmt: Omit<AudioFormatInfo, 'dataBytes'> | undefined;
+  let ds64DataBytes: number | undefined;
   for (;;) {
     const hdr = await src.read(8);
     if (hdr.length < 8) {
@@ -251,17 +328,25 @@ async function readWavHeader(src: ByteSource): Promise<AudioFormatInfo> {
     const size = hdr.readUInt32LE(4);
     if (id === 'data') {
       if (!fmt) throw new InvalidAudioError('WAV data chunk comes before the fmt chunk');
-      const streamed = size === 0 || size === 0xffffffff;
-      if (!streamed && src.size !== undefined && src.consumed + size > src.size) {
+      // RF64 keeps the real size in its ds64 chunk; 0 and 0xFFFFFFFF mean "until the end".
+      const declared = size === 0xffffffff && ds64DataBytes !== undefined ? ds64DataBytes : size;
+      const streamed = declared === 0 || declared === 0xffffffff;
+      if (!streamed && src.size !== undefined && src.consumed + declared > src.size) {
         throw new InvalidAudioError(
-          `WAV data chunk truncated: header says ${fmtNum(size)} bytes, file has ${fmtNum(src.size - src.consumed)}`,
+          `WAV data chunk truncated: header says ${fmtNum(declared)} bytes, file has ${fmtNum(src.size - src.consumed)}`,
         );
       }
-      let dataBytes: number | undefined = streamed ? undefined : size;
-      if (streamed && src.size !== undefined) dataBytes = src.size - src.consumed;
-      return { ...fmt, dataBytes };
+      return { ...fmt, dataBytes: streamed ? undefined : declared };
     }
     const padded = size + (size & 1);
+    if (id === 'ds64' && magic === 'RF64' && size >= 16 && size <= 1024) {
+      const body = await src.read(padded);
+      if (body.length < size) throw new InvalidAudioError(`RF64 ds64 chunk truncated: header says ${size} bytes, file has ${body.length}`);
+      const n = Number(body.readBigUInt64LE(8));
+      if (n > Number.MAX_SAFE_INTEGER) throw new InvalidAudioError(`RF64 ds64 chunk says the data is ${n} bytes; that is not a valid size`);
+      ds64DataBytes = n;
+      continue;
+    }
     if (id === 'fmt ') {
       if (size > 1024) throw new InvalidAudioError(`WAV fmt chunk is ${fmtNum(size)} bytes; that is not a valid fmt chunk`);
       const body = await src.read(padded);
@@ -286,6 +371,7 @@ function fromWav(src: ByteSource, format: AudioFormatInfo, chunkFrames: number):
   const want = chunkFrames * frameBytes;
   return {
     format,
+    frames: format.dataBytes === undefined ? undefined : Math.floor(format.dataBytes / frameBytes),
     async *chunks() {
       let left = format.dataBytes;
       let frames = 0;
@@ -322,7 +408,7 @@ async function prepare(input: AudioInput, chunkFrames: number, signal: AbortSign
   if (input instanceof Float32Array) {
     if (input.length === 0) throw new InvalidAudioError('Audio input has no samples');
     const mono = floatToMono(input, 1);
-    return fromMono(mono, { sampleRate: 16000, channels: 1, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: input.byteLength }, chunkFrames);
+    return fromMono(mono, { sampleRate: 16000, channels: 1, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: undefined }, chunkFrames);
   }
   if (typeof input === 'object' && input !== null && 'format' in input && !(input instanceof Uint8Array) && !(input instanceof Readable)) {
     const raw = input as { format: unknown };
@@ -332,7 +418,7 @@ async function prepare(input: AudioInput, chunkFrames: number, signal: AbortSign
       const { sampleRate, channels } = checkRawFormat(r.sampleRate, r.channels);
       if (r.data.byteLength === 0) throw new InvalidAudioError('PCM16 audio has no samples');
       const mono = pcm16ToMono(r.data, channels);
-      return fromMono(mono, { sampleRate, channels, bitsPerSample: 16, encoding: 'pcm', formatTag: 0, dataBytes: r.data.byteLength }, chunkFrames);
+      return fromMono(mono, { sampleRate, channels, bitsPerSample: 16, encoding: 'pcm', formatTag: 0, dataBytes: undefined }, chunkFrames);
     }
     if (raw.format === 'f32') {
       const r = input as { samples: unknown; sampleRate: unknown; channels?: unknown };
@@ -340,7 +426,7 @@ async function prepare(input: AudioInput, chunkFrames: number, signal: AbortSign
       const { sampleRate, channels } = checkRawFormat(r.sampleRate, r.channels);
       if (r.samples.length === 0) throw new InvalidAudioError('Float audio has no samples');
       const mono = floatToMono(r.samples, channels);
-      return fromMono(mono, { sampleRate, channels, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: r.samples.byteLength }, chunkFrames);
+      return fromMono(mono, { sampleRate, channels, bitsPerSample: 32, encoding: 'float', formatTag: 0, dataBytes: undefined }, chunkFrames);
     }
     throw new InvalidArgumentError(`Unknown raw audio format ${JSON.stringify(raw.format)}; expected 'pcm16' or 'f32'`);
   }
@@ -356,12 +442,12 @@ async function prepare(input: AudioInput, chunkFrames: number, signal: AbortSign
     const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     src = new ByteSource((async function* () {
       if (b.length) yield b;
-    })(), async () => {}, b.length);
+    })(), async () => {}, b.length, signal);
   } else if (input instanceof Readable || isAsyncIterable(input)) {
     const it = (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     src = new ByteSource(it, async () => {
       if (input instanceof Readable) input.destroy();
-    }, undefined);
+    }, undefined, signal);
   } else if (ArrayBuffer.isView(input)) {
     throw new InvalidArgumentError(`Unsupported audio input: ${(input as object).constructor.name}; pass WAV bytes (Uint8Array/Buffer), a Float32Array, or { format: 'pcm16' | 'f32', … }`);
   } else {
@@ -400,21 +486,29 @@ export async function openAudio(input: AudioInput, options: OpenAudioOptions = {
   const prepared = await prepare(input, options.chunkFrames ?? 16384, signal);
   const { format } = prepared;
   const outRate = options.sampleRate ?? format.sampleRate;
-  const frameBytes = (format.bitsPerSample / 8) * format.channels;
-  const durationSec = format.dataBytes === undefined ? undefined : Math.floor(format.dataBytes / frameBytes) / format.sampleRate;
+  const durationSec = prepared.frames === undefined ? undefined : prepared.frames / format.sampleRate;
   const maxSec = options.maxDurationSec;
   if (maxSec !== undefined && durationSec !== undefined && durationSec > maxSec) {
     await prepared.close();
     throw new InvalidAudioError(`Audio is ${durationSec.toFixed(1)} s long; the limit is ${maxSec} s`);
   }
+  let resampler: Resampler | undefined;
+  try {
+    resampler = outRate === format.sampleRate ? undefined : new Resampler(format.sampleRate, outRate);
+  } catch (e) {
+    await prepared.close();
+    throw new InvalidAudioError(`Cannot resample this ${fmtNum(format.sampleRate)} Hz audio to ${fmtNum(outRate)} Hz: ${(e as Error).message}`, { cause: e });
+  }
   let closed = false;
+  let started = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     await prepared.close();
   };
   async function* iterate(): AsyncGenerator<Float32Array> {
-    const resampler = outRate === format.sampleRate ? undefined : new Resampler(format.sampleRate, outRate);
+    if (started || closed) throw new InvalidArgumentError('An AudioReader can be iterated only once (open the audio again)');
+    started = true;
     let frames = 0;
     try {
       for await (const chunk of prepared.chunks()) {
