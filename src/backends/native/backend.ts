@@ -721,7 +721,7 @@ class OnlineRun {
     while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
     const res = this.#r.getResult(this.#stream);
     if (this.#r.isEndpoint(this.#stream)) {
-      const seg = segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
+      const seg = this.#cut(res);
       this.#reset();
       return seg ? { text: '', final: seg } : { text: '' };
     }
@@ -738,9 +738,14 @@ class OnlineRun {
     this.#synthSec += pad / this.#rate;
     while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
     const res = this.#r.getResult(this.#stream);
-    const seg = segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
+    const seg = this.#cut(res);
     this.#reset();
     return seg;
+  }
+
+  /** The finished utterance, on the real timeline. */
+  #cut(res: SherpaResult): Segment | undefined {
+    return segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
   }
 
   /** Pads the tail so it is decoded, ends the input, and returns the last segment. */

@@ -67,8 +67,10 @@ export interface NativeBackendOptions {
   /**
    * Streaming models in `transcribeStream()`: finalise an utterance as soon as the VAD hears its
    * speech end (~0.2 s of silence) rather than waiting for the model's trailing-silence rule.
-   * Needs the VAD model (`vadModel`); without one the model's own endpointing is used.
-   * @defaultValue true
+   * Needs the VAD model (`vadModel`); without one the model's own endpointing is used. Opt-in:
+   * it splits utterances at short pauses, and resuming a server stream across such splits is not
+   * yet reliable.
+   * @defaultValue false
    */
   readonly fastEndpoint?: boolean;
   /**
@@ -158,7 +160,7 @@ export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOpt
     modelsDir: o.modelsDir ?? process.env.HYBRID_ASR_MODELS,
     cacheDir: o.cacheDir,
     probe: o.probe ?? false,
-    fastEndpoint: o.fastEndpoint ?? true,
+    fastEndpoint: o.fastEndpoint ?? false,
     id: o.id ?? 'native',
   };
 }
