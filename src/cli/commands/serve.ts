@@ -56,7 +56,7 @@ export function register(program: Command): void {
         for (const m of flags.model) {
           const name = basename(m.replace(/[\\/]+$/, ''));
           if (Object.hasOwn(models, name)) throw new InvalidArgumentError(`--model "${name}" is given twice`);
-          models[name] = new NativeBackend({ model: m, ...(flags.threads !== undefined ? { numThreads: flags.threads } : {}) });
+          models[name] = new NativeBackend({ model: m, ...(flags.threads !== undefined ? { threads: flags.threads } : {}) });
         }
         // Load every model before listening, so a bad model fails now rather than on the first request.
         for (const [name, b] of Object.entries(models)) {

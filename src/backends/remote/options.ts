@@ -1,0 +1,208 @@
+import { WebSocket as WsWebSocket } from 'ws';
+import { InvalidArgumentError } from '../../errors/index.js';
+
+/**
+ * The WebSocket constructor the remote backend uses: `ws`'s, or any with the same shape (it must
+ * accept `headers` in its third argument, since keys travel in the `Authorization` header).
+ */
+export type WebSocketConstructor = new (
+  url: string,
+  protocols: string[],
+  options: { headers: Record<string, string>; maxPayload?: number; handshakeTimeout?: number },
+) => WsWebSocket;
+
+/** Reconnection policy of live streams. */
+export interface ReconnectOptions {
+  /**
+   * Reconnection attempts after a connection is lost (reset to zero by every successful resume).
+   * @defaultValue 5
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Delay before the first attempt, in ms; doubles each time, with up to 25 % jitter.
+   * @defaultValue 250
+   */
+  readonly initialDelayMs?: number;
+  /**
+   * Longest delay between attempts, in ms.
+   * @defaultValue 4000
+   */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link RemoteBackend}. */
+export interface RemoteBackendOptions {
+  /**
+   * Base URL of the OpenAI-compatible API, including its version prefix, e.g.
+   * `http://127.0.0.1:8080/v1` (hybrid-asr serve) or `https://api.openai.com/v1`.
+   */
+  readonly baseUrl: string;
+  /** Bearer key sent as `Authorization: Bearer …` (never in URLs). */
+  readonly apiKey?: string;
+  /**
+   * Model name sent with every request.
+   * @defaultValue 'whisper-1'
+   */
+  readonly model?: string;
+  /**
+   * Model name sent with live streams (a streaming model, where the server has several).
+   * @defaultValue `model`
+   */
+  readonly streamModel?: string;
+  /**
+   * Timeout of each HTTP attempt, in ms (a call can take `(maxRetries + 1)` times this, plus backoff).
+   * @defaultValue 600000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Retries after connection errors, timeouts and 408 / 409 / 429 / 5xx answers (openai-node's policy).
+   * @defaultValue 2
+   */
+  readonly maxRetries?: number;
+  /**
+   * Timeout of the `isAvailable()` probe, in ms.
+   * @defaultValue 3000
+   */
+  readonly healthTimeoutMs?: number;
+  /**
+   * `response_format` asked of the server: `verbose_json` gives segments and word times; use
+   * `json` for servers (or models) that don't support it.
+   * @defaultValue 'verbose_json'
+   */
+  readonly responseFormat?: 'verbose_json' | 'json';
+  /**
+   * WebSocket URL of the streaming endpoint.
+   * @defaultValue `baseUrl` with `http` → `ws` and `/audio/stream` appended
+   */
+  readonly streamUrl?: string;
+  /**
+   * Audio encoding sent on live streams.
+   * @defaultValue 'pcm_s16le'
+   */
+  readonly streamEncoding?: 'pcm_s16le' | 'pcm_f32le';
+  /** Reconnection policy of live streams. */
+  readonly reconnect?: ReconnectOptions;
+  /**
+   * Seconds of unacknowledged audio kept for replay after a reconnection. Audio older than this
+   * that the server has not acknowledged is dropped, and a later resume that needs it fails with
+   * `StreamInterruptedError`.
+   * @defaultValue 120
+   */
+  readonly replayBufferSec?: number;
+  /**
+   * Interval of WebSocket pings on live streams; a missed pong counts as a lost connection.
+   * @defaultValue 15000
+   */
+  readonly keepaliveIntervalMs?: number;
+  /**
+   * Frames are sent only while the socket's `bufferedAmount` is below this many bytes.
+   * @defaultValue 262144
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Timeout of the WebSocket opening handshake (until `ready`), in ms.
+   * @defaultValue 10000
+   */
+  readonly connectTimeoutMs?: number;
+  /** `fetch` implementation. @defaultValue globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** WebSocket constructor. @defaultValue the `ws` package's */
+  readonly WebSocket?: WebSocketConstructor;
+}
+
+/** Resolved options. @internal */
+export interface ResolvedRemoteOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly model: string;
+  readonly streamModel: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly healthTimeoutMs: number;
+  readonly responseFormat: 'verbose_json' | 'json';
+  readonly streamUrl: string;
+  readonly streamEncoding: 'pcm_s16le' | 'pcm_f32le';
+  readonly reconnect: Required<ReconnectOptions>;
+  readonly replayBufferSec: number;
+  readonly keepaliveIntervalMs: number;
+  readonly maxBufferedBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly fetch: typeof fetch;
+  readonly WebSocket: WebSocketConstructor;
+}
+
+function num(name: string, v: unknown, min: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw new InvalidArgumentError(
+      `\`${name}\` must be a finite ${integer ? 'whole ' : ''}number >= ${min}, got ${typeof v === 'number' ? v : typeof v}`,
+    );
+  }
+  return v;
+}
+
+/** Validates and fills defaults. @internal */
+export function resolveRemoteOptions(options: RemoteBackendOptions): ResolvedRemoteOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('`options` must be an object with `baseUrl`');
+  let base: URL;
+  try {
+    base = new URL(options.baseUrl);
+  } catch {
+    throw new InvalidArgumentError(`\`baseUrl\` must be an absolute http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new InvalidArgumentError(`\`baseUrl\` must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+  }
+  if (base.username !== '' || base.password !== '' || base.search !== '') {
+    throw new InvalidArgumentError('`baseUrl` must not carry credentials or a query; pass `apiKey`');
+  }
+  const baseUrl = base.href.replace(/\/+$/, '');
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    throw new InvalidArgumentError('`apiKey` must be a non-empty string');
+  }
+  const model = options.model ?? 'whisper-1';
+  if (typeof model !== 'string' || model === '') throw new InvalidArgumentError('`model` must be a non-empty string');
+  const streamModel = options.streamModel ?? model;
+  if (typeof streamModel !== 'string' || streamModel === '') throw new InvalidArgumentError('`streamModel` must be a non-empty string');
+  const rf = options.responseFormat ?? 'verbose_json';
+  if (rf !== 'verbose_json' && rf !== 'json') throw new InvalidArgumentError(`\`responseFormat\` must be "verbose_json" or "json", got ${JSON.stringify(rf)}`);
+  const enc = options.streamEncoding ?? 'pcm_s16le';
+  if (enc !== 'pcm_s16le' && enc !== 'pcm_f32le') {
+    throw new InvalidArgumentError(`\`streamEncoding\` must be "pcm_s16le" or "pcm_f32le", got ${JSON.stringify(enc)}`);
+  }
+  let streamUrl = options.streamUrl ?? `${baseUrl.replace(/^http/, 'ws')}/audio/stream`;
+  try {
+    const u = new URL(streamUrl);
+    if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error('protocol');
+    streamUrl = u.href;
+  } catch {
+    throw new InvalidArgumentError(`\`streamUrl\` must be a ws(s) URL, got ${JSON.stringify(streamUrl)}`);
+  }
+  const r = { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 4000, ...options.reconnect };
+  const f = options.fetch ?? globalThis.fetch;
+  if (typeof f !== 'function') throw new InvalidArgumentError('`fetch` must be a function');
+  const ws = options.WebSocket ?? (WsWebSocket as unknown as WebSocketConstructor);
+  if (typeof ws !== 'function') throw new InvalidArgumentError('`WebSocket` must be a constructor');
+  return {
+    baseUrl,
+    apiKey: options.apiKey,
+    model,
+    streamModel,
+    timeoutMs: num('timeoutMs', options.timeoutMs ?? 600_000, 1),
+    maxRetries: num('maxRetries', options.maxRetries ?? 2, 0, true),
+    healthTimeoutMs: num('healthTimeoutMs', options.healthTimeoutMs ?? 3000, 1),
+    responseFormat: rf,
+    streamUrl,
+    streamEncoding: enc,
+    reconnect: {
+      maxAttempts: num('reconnect.maxAttempts', r.maxAttempts, 0, true),
+      initialDelayMs: num('reconnect.initialDelayMs', r.initialDelayMs, 0),
+      maxDelayMs: num('reconnect.maxDelayMs', r.maxDelayMs, 0),
+    },
+    replayBufferSec: num('replayBufferSec', options.replayBufferSec ?? 120, 1),
+    keepaliveIntervalMs: num('keepaliveIntervalMs', options.keepaliveIntervalMs ?? 15_000, 1),
+    maxBufferedBytes: num('maxBufferedBytes', options.maxBufferedBytes ?? 256 * 1024, 1),
+    connectTimeoutMs: num('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1),
+    fetch: f,
+    WebSocket: ws,
+  };
+}

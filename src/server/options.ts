@@ -1,0 +1,168 @@
+import { InvalidArgumentError } from '../errors/index.js';
+import type { ASRBackend } from '../spec/index.js';
+
+/** A line the server logs (keys and tokens never appear in it). */
+export type ServerLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /**
+   * The models the server offers, by name (the names `GET /v1/models` lists and the `model` field
+   * of a request selects). Each is an {@link ASRBackend}, normally a `NativeBackend`.
+   */
+  readonly models: Readonly<Record<string, ASRBackend>>;
+  /**
+   * Model used for `whisper-1`, unknown names and requests without `model`.
+   * @defaultValue the first key of `models`
+   */
+  readonly defaultModel?: string;
+  /**
+   * Reject unknown model names (404) instead of routing them to the default model.
+   * @defaultValue false
+   */
+  readonly strictModels?: boolean;
+  /**
+   * Accepted bearer keys. With none, the server only binds to loopback addresses.
+   * @defaultValue []
+   */
+  readonly apiKeys?: readonly string[];
+  /**
+   * Address to bind.
+   * @defaultValue '127.0.0.1'
+   */
+  readonly host?: string;
+  /**
+   * Port to bind; 0 picks a free one.
+   * @defaultValue 8080
+   */
+  readonly port?: number;
+  /**
+   * Largest upload accepted by `POST /v1/audio/transcriptions`, in bytes (OpenAI's limit).
+   * @defaultValue 26214400 (25 MiB)
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Longest audio accepted by one batch request, in seconds.
+   * @defaultValue 3600
+   */
+  readonly maxAudioDurationSec?: number;
+  /**
+   * Longest audio one streaming session may send, in seconds (across reconnections).
+   * @defaultValue 14400
+   */
+  readonly maxStreamDurationSec?: number;
+  /**
+   * Batch requests plus streaming sessions served at once; more are answered 429 with `retry-after`.
+   * @defaultValue 16
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Seconds a client is told to wait (`retry-after`) when the server is full.
+   * @defaultValue 1
+   */
+  readonly retryAfterSec?: number;
+  /**
+   * A streaming client that sends nothing (no audio, no ping) for this long is disconnected.
+   * @defaultValue 30000
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Interval of WebSocket pings; a client that misses one pong is dropped.
+   * @defaultValue 15000
+   */
+  readonly keepaliveIntervalMs?: number;
+  /**
+   * HTTP keep-alive timeout of idle connections.
+   * @defaultValue 5000
+   */
+  readonly httpKeepAliveTimeoutMs?: number;
+  /**
+   * Lifetime of short-lived streaming tokens (`POST /v1/audio/stream/tokens`), in seconds.
+   * @defaultValue 60
+   */
+  readonly tokenTtlSec?: number;
+  /**
+   * With no utterance open, the server acknowledges audio older than this many seconds (silence
+   * that the recogniser has passed without starting a word), so that clients can free their replay
+   * buffers during long pauses. Only for backends whose model streams.
+   * @defaultValue 2
+   */
+  readonly silenceAckLagSec?: number;
+  /**
+   * Log lines (requests, sessions, shutdown). Keys never appear in them.
+   * @defaultValue no logging
+   */
+  readonly log?: ServerLogger;
+  /** Clock in ms, for tests. @defaultValue Date.now */
+  readonly now?: () => number;
+}
+
+/** {@link ServerOptions} with defaults filled in. @internal */
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'log'>> & { readonly log: ServerLogger | undefined };
+
+const DEFAULTS = {
+  strictModels: false,
+  apiKeys: [] as readonly string[],
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 25 * 1024 * 1024,
+  maxAudioDurationSec: 3600,
+  maxStreamDurationSec: 4 * 3600,
+  maxConcurrency: 16,
+  retryAfterSec: 1,
+  idleTimeoutMs: 30_000,
+  keepaliveIntervalMs: 15_000,
+  httpKeepAliveTimeoutMs: 5_000,
+  tokenTtlSec: 60,
+  silenceAckLagSec: 2,
+  now: Date.now,
+};
+
+function num(name: string, v: unknown, min: number, integer = false): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw new InvalidArgumentError(
+      `\`${name}\` must be a finite ${integer ? 'whole ' : ''}number >= ${min}, got ${typeof v === 'number' ? v : typeof v}`,
+    );
+  }
+}
+
+/** Validates options eagerly, naming the offending option. @internal */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('`options` must be an object');
+  const o = { ...DEFAULTS, ...options };
+  const names = Object.keys(o.models ?? {});
+  if (typeof o.models !== 'object' || o.models === null || names.length === 0) {
+    throw new InvalidArgumentError('`models` must name at least one backend');
+  }
+  for (const n of names) {
+    const b = o.models[n] as Partial<ASRBackend> | undefined;
+    if (typeof b?.transcribe !== 'function') throw new InvalidArgumentError(`\`models.${n}\` must be an ASRBackend`);
+  }
+  const defaultModel = options.defaultModel ?? names[0]!;
+  if (!names.includes(defaultModel)) {
+    throw new InvalidArgumentError(`\`defaultModel\` must be one of ${names.join(', ')}, got "${defaultModel}"`);
+  }
+  if (!Array.isArray(o.apiKeys) || o.apiKeys.some((k) => typeof k !== 'string' || k.trim() === '')) {
+    throw new InvalidArgumentError('`apiKeys` must be an array of non-empty strings');
+  }
+  if (typeof o.host !== 'string' || o.host === '') throw new InvalidArgumentError('`host` must be a non-empty string');
+  num('port', o.port, 0, true);
+  if (o.port > 65535) throw new InvalidArgumentError(`\`port\` must be <= 65535, got ${o.port}`);
+  num('maxBodyBytes', o.maxBodyBytes, 1, true);
+  num('maxAudioDurationSec', o.maxAudioDurationSec, Number.MIN_VALUE);
+  num('maxStreamDurationSec', o.maxStreamDurationSec, Number.MIN_VALUE);
+  num('maxConcurrency', o.maxConcurrency, 1, true);
+  num('retryAfterSec', o.retryAfterSec, 0, true);
+  num('idleTimeoutMs', o.idleTimeoutMs, 1);
+  num('keepaliveIntervalMs', o.keepaliveIntervalMs, 1);
+  num('httpKeepAliveTimeoutMs', o.httpKeepAliveTimeoutMs, 1);
+  num('tokenTtlSec', o.tokenTtlSec, 1);
+  num('silenceAckLagSec', o.silenceAckLagSec, 0);
+  if (typeof o.now !== 'function') throw new InvalidArgumentError('`now` must be a function');
+  return { ...o, defaultModel, log: options.log };
+}
+
+/** Whether an address is loopback-only. @internal */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,410 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket, RawData } from 'ws';
+import { ASRError } from '../errors/index.js';
+import type { ASRBackend, AudioChunk, Segment, TranscriptionEvent } from '../spec/index.js';
+import {
+  CLOSE_CODES,
+  STREAM_PROTOCOL_VERSION,
+  bytesPerSample,
+  type ServerMessage,
+  type StartMessage,
+  type StreamEncoding,
+} from './protocol.js';
+
+/** What a session needs from the server. @internal */
+export interface SessionHost {
+  /** Finds the backend for a model name; undefined when strict and unknown. */
+  pickModel(name: string | undefined): { name: string; backend: ASRBackend } | undefined;
+  /** Registers a session under its id; closes an older live session with the same id. */
+  register(session: StreamSession): void;
+  /** Forgets a session. */
+  unregister(session: StreamSession): void;
+  readonly maxStreamDurationSec: number;
+  readonly idleTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly silenceAckLagSec: number;
+  readonly log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
+}
+
+/** Chunks waiting for the recogniser; more than this pauses the socket. */
+const HIGH_WATER_CHUNKS = 32;
+
+/**
+ * Audio queue between the socket and `backend.transcribeStream()`: an async iterable that ends
+ * on `stop` and reports when the consumer has drained it.
+ */
+class ChunkQueue implements AsyncIterable<AudioChunk> {
+  readonly #items: AudioChunk[] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+  onDrain: (() => void) | undefined;
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(c: AudioChunk): void {
+    this.#items.push(c);
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<AudioChunk> {
+    for (;;) {
+      const c = this.#items.shift();
+      if (c !== undefined) {
+        if (this.#items.length < HIGH_WATER_CHUNKS / 2) this.onDrain?.();
+        yield c;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#wake = undefined;
+    }
+  }
+}
+
+/**
+ * One streaming session on one WebSocket connection (protocol v1). The recogniser starts at the
+ * resume offset; every time it reports is shifted onto the session timeline. The acknowledged
+ * offset only moves to the end of the last final (or, with no utterance open, to audio older than
+ * `silenceAckLagSec`), so a client that replays everything after it loses nothing and duplicates
+ * nothing.
+ * @internal
+ */
+export class StreamSession {
+  id = '';
+  readonly #ws: WebSocket;
+  readonly #host: SessionHost;
+  readonly #abort = new AbortController();
+  #queue: ChunkQueue | undefined;
+  #sampleRate = 16000;
+  #encoding: StreamEncoding = 'pcm_s16le';
+  #base = 0;
+  #received = 0;
+  #ack = 0;
+  #lastAckSent = 0;
+  #utteranceOpen = false;
+  #streaming = false;
+  #stopped = false;
+  #closed = false;
+  #lastActivity = Date.now();
+  #alive = true;
+  #timer: NodeJS.Timeout | undefined;
+  #pinger: NodeJS.Timeout | undefined;
+  /** Resolves when the session is over. */
+  readonly done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(ws: WebSocket, host: SessionHost) {
+    this.#ws = ws;
+    this.#host = host;
+    this.done = new Promise((r) => (this.#resolveDone = r));
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('close', () => this.#onClose());
+    ws.on('error', () => this.#onClose());
+    ws.on('ping', () => (this.#lastActivity = Date.now()));
+    ws.on('pong', () => {
+      this.#alive = true;
+      this.#lastActivity = Date.now();
+    });
+    this.#timer = setInterval(() => {
+      if (Date.now() - this.#lastActivity > host.idleTimeoutMs) {
+        this.#fail('idle_timeout', 'Nothing received for too long; the session was closed', true, CLOSE_CODES.idle);
+      }
+    }, Math.min(1000, host.idleTimeoutMs));
+    this.#pinger = setInterval(() => {
+      if (!this.#alive) {
+        this.#host.log?.('warn', `stream ${this.id || '(unstarted)'}: keepalive missed, dropping`);
+        this.#ws.terminate();
+        return;
+      }
+      this.#alive = false;
+      this.#ws.ping();
+    }, host.keepaliveIntervalMs);
+  }
+
+  /** Whether the client already asked to stop (the session is finishing). */
+  get finishing(): boolean {
+    return this.#stopped;
+  }
+
+  /** Hands the session back to the client: an error saying where to resume, then close 1012. */
+  handBack(): void {
+    this.#fail('server_shutdown', 'The server is shutting down; resume the session elsewhere', true, CLOSE_CODES.serviceRestart);
+  }
+
+  /** Ends the connection without a message (a newer connection resumed this session). */
+  supersede(): void {
+    this.#abort.abort();
+    this.#close(CLOSE_CODES.serviceRestart, 'superseded by a resumed connection');
+  }
+
+  #send(m: ServerMessage): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(JSON.stringify(m));
+  }
+
+  #seconds(samples: number): number {
+    return samples / this.#sampleRate;
+  }
+
+  #samples(sec: number): number {
+    return Math.round(sec * this.#sampleRate);
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.#lastActivity = Date.now();
+    if (this.#closed) return;
+    if (isBinary) {
+      this.#onAudio(toBuffer(data));
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(toBuffer(data).toString('utf8'));
+    } catch {
+      this.#fail('invalid_message', 'A text message was not valid JSON', false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const type = (msg as { type?: unknown } | null)?.type;
+    if (type === 'start') this.#onStart(msg as StartMessage);
+    else if (type === 'stop') this.#onStop();
+    else this.#fail('invalid_message', `Unknown message type ${JSON.stringify(type)}`, false, CLOSE_CODES.protocolError);
+  }
+
+  #onStart(m: StartMessage): void {
+    if (this.#queue !== undefined) {
+      this.#fail('invalid_message', '`start` was sent twice', false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const bad = validateStart(m);
+    if (bad !== undefined) {
+      this.#fail('invalid_message', bad, false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const model = this.#host.pickModel(m.model);
+    if (model === undefined) {
+      this.#fail('model_not_found', `The model "${m.model}" does not exist on this server`, false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const resumed = m.session_id !== undefined;
+    this.id = m.session_id ?? randomUUID();
+    this.#sampleRate = m.sample_rate;
+    this.#encoding = m.encoding;
+    this.#base = m.resume_offset ?? 0;
+    this.#received = this.#base;
+    this.#ack = this.#base;
+    this.#lastAckSent = this.#base;
+    this.#streaming = model.backend.capabilities.streaming;
+    this.#host.register(this);
+    this.#host.log?.('info', `stream ${this.id}: ${resumed ? `resumed at sample ${this.#base}` : 'started'} (model ${model.name})`);
+    const queue = new ChunkQueue();
+    queue.onDrain = () => this.#ws.isPaused && this.#ws.resume();
+    this.#queue = queue;
+    this.#send({
+      type: 'ready',
+      version: STREAM_PROTOCOL_VERSION,
+      session_id: this.id,
+      sample_rate: this.#sampleRate,
+      resumed,
+      ack: this.#ack,
+      audio_start: this.#base,
+      audio_end: this.#base,
+    });
+    void this.#run(model.backend, queue, m);
+  }
+
+  #onAudio(buf: Buffer): void {
+    const queue = this.#queue;
+    if (queue === undefined || this.#stopped) {
+      this.#fail('invalid_message', 'Audio must come after `start` and before `stop`', false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const bps = bytesPerSample(this.#encoding);
+    if (buf.length % bps !== 0) {
+      this.#fail('invalid_audio', `A binary frame of ${buf.length} bytes is not a whole number of ${this.#encoding} samples`, false, CLOSE_CODES.protocolError);
+      return;
+    }
+    const n = buf.length / bps;
+    if (this.#seconds(this.#received + n) > this.#host.maxStreamDurationSec) {
+      this.#fail('audio_too_long', `The stream is longer than this server accepts (${this.#host.maxStreamDurationSec} s)`, false, CLOSE_CODES.tooLong);
+      return;
+    }
+    const copy = new Uint8Array(buf.length);
+    copy.set(buf);
+    let samples: Int16Array | Float32Array;
+    if (this.#encoding === 'pcm_s16le') samples = new Int16Array(copy.buffer);
+    else {
+      const f = new Float32Array(copy.buffer);
+      for (const x of f) {
+        if (!Number.isFinite(x)) {
+          this.#fail('invalid_audio', 'A pcm_f32le frame contains NaN or Infinity', false, CLOSE_CODES.protocolError);
+          return;
+        }
+      }
+      samples = f;
+    }
+    this.#received += n;
+    queue.push({ samples, sampleRate: this.#sampleRate, channels: 1 });
+    if (queue.size > HIGH_WATER_CHUNKS && !this.#ws.isPaused) this.#ws.pause();
+    // With no utterance open, silence older than the lag can be acknowledged.
+    if (this.#streaming && !this.#utteranceOpen) {
+      const candidate = this.#received - this.#samples(this.#host.silenceAckLagSec);
+      if (candidate > this.#ack) this.#ack = candidate;
+      if (this.#ack - this.#lastAckSent >= this.#sampleRate / 2) this.#sendAck();
+    }
+  }
+
+  #sendAck(): void {
+    this.#lastAckSent = this.#ack;
+    this.#send({ type: 'ack', ack: this.#ack, audio_start: this.#base, audio_end: this.#received });
+  }
+
+  #onStop(): void {
+    if (this.#queue === undefined) {
+      this.#fail('invalid_message', '`stop` came before `start`', false, CLOSE_CODES.protocolError);
+      return;
+    }
+    this.#stopped = true;
+    this.#queue.end();
+  }
+
+  async #run(backend: ASRBackend, queue: ChunkQueue, m: StartMessage): Promise<void> {
+    const baseSec = this.#seconds(this.#base);
+    const shift = (s: Segment): Segment => ({
+      ...s,
+      start: s.start + baseSec,
+      end: s.end + baseSec,
+      words: s.words.map((w) => ({ ...w, start: w.start + baseSec, end: w.end + baseSec })),
+    });
+    try {
+      const events: AsyncIterable<TranscriptionEvent> = backend.transcribeStream(queue, {
+        ...(m.language !== undefined ? { language: m.language } : {}),
+        partials: m.partials ?? true,
+        abortSignal: this.#abort.signal,
+      });
+      for await (const e of events) {
+        if (this.#closed) break;
+        switch (e.type) {
+          case 'partial':
+            this.#utteranceOpen = e.text.trim() !== '';
+            this.#send({
+              type: 'partial',
+              text: e.text,
+              start: e.start + baseSec,
+              end: e.end + baseSec,
+              ack: this.#ack,
+              audio_start: this.#samples(e.start + baseSec),
+              audio_end: this.#samples(e.end + baseSec),
+            });
+            break;
+          case 'final': {
+            const seg = shift(e.segment);
+            const end = Math.min(this.#received, Math.max(this.#ack, this.#samples(seg.end)));
+            this.#ack = end;
+            this.#lastAckSent = end;
+            this.#utteranceOpen = false;
+            this.#send({ type: 'final', segment: seg, ack: end, audio_start: this.#samples(seg.start), audio_end: end });
+            break;
+          }
+          case 'warning':
+            this.#send({ type: 'warning', warning: e.warning, ack: this.#ack, audio_start: this.#ack, audio_end: this.#received });
+            break;
+          case 'error':
+            this.#send({
+              type: 'error',
+              code: e.error.code,
+              message: e.error.message,
+              retryable: e.error.isRetryable,
+              fatal: !e.recoverable,
+              ack: this.#ack,
+              audio_start: this.#ack,
+              audio_end: this.#received,
+            });
+            break;
+          case 'end':
+            if (!this.#stopped) break;
+            this.#ack = this.#received;
+            this.#send({
+              type: 'end',
+              duration_sec: this.#seconds(this.#received),
+              ack: this.#received,
+              audio_start: 0,
+              audio_end: this.#received,
+            });
+            this.#close(CLOSE_CODES.normal, 'end');
+            break;
+          default:
+            break;
+        }
+      }
+      if (!this.#closed && this.#stopped) {
+        // A backend that ended without an `end` event still ends the session properly.
+        this.#send({ type: 'end', duration_sec: this.#seconds(this.#received), ack: this.#received, audio_start: 0, audio_end: this.#received });
+        this.#close(CLOSE_CODES.normal, 'end');
+      }
+    } catch (e) {
+      if (this.#closed) return;
+      const err = ASRError.isInstance(e) ? e : undefined;
+      this.#host.log?.('error', `stream ${this.id}: ${(e as Error)?.message ?? String(e)}`);
+      this.#fail(err?.code ?? 'server_error', err?.message ?? 'The recogniser failed', err?.isRetryable ?? true, CLOSE_CODES.serverError);
+    }
+  }
+
+  #fail(code: string, message: string, retryable: boolean, closeCode: number): void {
+    if (this.#closed) return;
+    this.#send({ type: 'error', code, message, retryable, fatal: true, ack: this.#ack, audio_start: this.#ack, audio_end: this.#received });
+    this.#close(closeCode, code);
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#ws.close(code, reason.slice(0, 120));
+    // A peer that never answers the close handshake is cut after a moment.
+    setTimeout(() => this.#ws.terminate(), 2000).unref();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    clearInterval(this.#pinger);
+    this.#abort.abort();
+    this.#queue?.end();
+    this.#host.unregister(this);
+    this.#resolveDone();
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function validateStart(m: StartMessage): string | undefined {
+  if (m.version !== STREAM_PROTOCOL_VERSION) return `\`version\` must be ${STREAM_PROTOCOL_VERSION}, got ${JSON.stringify(m.version)}`;
+  if (typeof m.sample_rate !== 'number' || !Number.isInteger(m.sample_rate) || m.sample_rate < 1000 || m.sample_rate > 384000) {
+    return `\`sample_rate\` must be a whole number from 1000 to 384000, got ${JSON.stringify(m.sample_rate)}`;
+  }
+  if (m.encoding !== 'pcm_s16le' && m.encoding !== 'pcm_f32le') {
+    return `\`encoding\` must be "pcm_s16le" or "pcm_f32le", got ${JSON.stringify(m.encoding)}`;
+  }
+  if (m.language !== undefined && typeof m.language !== 'string') return '`language` must be a string';
+  if (m.model !== undefined && typeof m.model !== 'string') return '`model` must be a string';
+  if (m.partials !== undefined && typeof m.partials !== 'boolean') return '`partials` must be a boolean';
+  if (m.session_id !== undefined && (typeof m.session_id !== 'string' || !/^[\w-]{8,64}$/.test(m.session_id))) {
+    return '`session_id` must be 8–64 letters, digits, "-" or "_"';
+  }
+  if (m.resume_offset !== undefined && (typeof m.resume_offset !== 'number' || !Number.isInteger(m.resume_offset) || m.resume_offset < 0)) {
+    return `\`resume_offset\` must be a whole number >= 0, got ${JSON.stringify(m.resume_offset)}`;
+  }
+  if ((m.resume_offset !== undefined) !== (m.session_id !== undefined)) return '`session_id` and `resume_offset` go together';
+  return undefined;
+}
