@@ -18,3 +18,6 @@ export * from './diarization/index.js';
 export * from './vad/index.js';
 export * from './backends/native/index.js';
 export * from './chunking/index.js';
+export * from './backends/remote/index.js';
+export * from './server/index.js';
+export * from './hybrid/index.js';
