@@ -1,5 +1,5 @@
 import type { AudioChunk } from '../spec/index.js';
-import { InvalidAudioError } from '../errors/index.js';
+import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
 import { Resampler } from './resampler.js';
 import { MAX_CHANNELS, MAX_SAMPLE_RATE } from './wav.js';
 
@@ -66,10 +66,13 @@ export class ChunkNormalizer {
   /** Source frames seen so far. */
   private frames = 0;
 
-  /** @param targetRate - the rate the consumer needs, Hz. */
+  /**
+   * @param targetRate - the rate the consumer needs, Hz.
+   * @throws InvalidArgumentError when `targetRate` is not a whole number of Hz in 1..768000.
+   */
   constructor(targetRate: number) {
     if (!Number.isInteger(targetRate) || targetRate <= 0 || targetRate > MAX_SAMPLE_RATE) {
-      throw new InvalidAudioError(`\`targetRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${targetRate}`);
+      throw new InvalidArgumentError(`\`targetRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${targetRate}`);
     }
     this.targetRate = targetRate;
   }
@@ -85,7 +88,13 @@ export class ChunkNormalizer {
     if (this.rate === undefined) {
       this.rate = rate;
       this.channels = channels;
-      if (rate !== this.targetRate) this.resampler = new Resampler(rate, this.targetRate);
+      if (rate !== this.targetRate) {
+        try {
+          this.resampler = new Resampler(rate, this.targetRate);
+        } catch (e) {
+          throw new InvalidAudioError(`Cannot resample ${rate} Hz audio chunks to ${this.targetRate} Hz: ${(e as Error).message}`, { cause: e });
+        }
+      }
     } else if (rate !== this.rate || channels !== this.channels) {
       throw new InvalidAudioError(
         `Audio chunk format changed mid-stream: ${rate} Hz × ${channels} ch after ${this.rate} Hz × ${this.channels} ch`,

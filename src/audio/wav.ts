@@ -1,4 +1,4 @@
-import { InvalidAudioError } from '../errors/index.js';
+import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
 
 /** What the audio is, as read from its header (or given explicitly for raw input). */
 export interface AudioFormatInfo {
@@ -176,23 +176,36 @@ export interface EncodeWavOptions {
 
 /**
  * Writes a canonical WAV file (44-byte header). `Float32Array` samples are taken as [-1, 1] and
- * clipped; `Int16Array` samples are taken as 16-bit PCM.
+ * clipped; `Int16Array` samples are taken as 16-bit PCM. Integer formats are PCM (8-bit unsigned,
+ * 16/24/32-bit signed little-endian).
+ *
+ * @param samples - interleaved samples.
+ * @param sampleRate - samples per second per channel.
+ * @param options - channels and sample format.
+ * @returns the whole file.
+ * @throws InvalidArgumentError for a bad rate, channel count or format, or samples that are not
+ * whole frames; InvalidAudioError for NaN / infinite samples.
+ *
+ * @example
+ * ```ts
+ * await writeFile('out.wav', encodeWav(decoded.samples, decoded.sampleRate));
+ * ```
  */
 export function encodeWav(samples: Float32Array | Int16Array, sampleRate: number, options: EncodeWavOptions = {}): Buffer {
   const channels = options.channels ?? 1;
   const float = options.float ?? false;
   const bits = options.bitsPerSample ?? (float ? 32 : 16);
   if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > MAX_SAMPLE_RATE) {
-    throw new InvalidAudioError(`\`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${sampleRate}`);
+    throw new InvalidArgumentError(`\`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${sampleRate}`);
   }
   if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
-    throw new InvalidAudioError(`\`channels\` must be a whole number in 1..${MAX_CHANNELS}, got ${channels}`);
+    throw new InvalidArgumentError(`\`channels\` must be a whole number in 1..${MAX_CHANNELS}, got ${channels}`);
   }
   if (float ? bits !== 32 && bits !== 64 : ![8, 16, 24, 32].includes(bits)) {
-    throw new InvalidAudioError(`\`bitsPerSample\` ${bits} is not valid for ${float ? 'float' : 'integer'} WAV`);
+    throw new InvalidArgumentError(`\`bitsPerSample\` ${bits} is not valid for ${float ? 'float' : 'integer'} WAV`);
   }
   if (samples.length % channels !== 0) {
-    throw new InvalidAudioError(`${samples.length} samples are not a whole number of ${channels}-channel frames`);
+    throw new InvalidArgumentError(`${samples.length} samples are not a whole number of ${channels}-channel frames`);
   }
   const bps = bits / 8;
   const dataBytes = samples.length * bps;
@@ -214,7 +227,9 @@ export function encodeWav(samples: Float32Array | Int16Array, sampleRate: number
   let p = 44;
   for (let i = 0; i < samples.length; i++) {
     let v = isInt16 ? samples[i]! / 32768 : samples[i]!;
-    if (Number.isNaN(v)) v = 0;
+    if (!Number.isFinite(v)) {
+      throw new InvalidAudioError(`Cannot encode ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample (index ${i}) as WAV`);
+    }
     if (v > 1) v = 1;
     else if (v < -1) v = -1;
     if (float) {
