@@ -5,7 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeAudio } from '../audio/index.js';
-import { InvalidArgumentError } from '../errors/index.js';
+import { ASRError, InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../spec/index.js';
 import { Authenticator } from './auth.js';
 import {
@@ -334,10 +334,17 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
           'file',
         );
       }
-      const result = await model.backend.transcribe(
-        { format: 'f32', samples: audio.samples, sampleRate: audio.sampleRate },
-        config,
-      );
+      let result;
+      try {
+        result = await model.backend.transcribe({ format: 'f32', samples: audio.samples, sampleRate: audio.sampleRate }, config);
+      } catch (e) {
+        // A loaded model that can't serve the request (a language it lacks…) is the request's
+        // problem (422), not the server's (503 would make clients retry in vain).
+        if (ASRError.isInstance(e) && e.code === 'backend_unavailable' && (await model.backend.isAvailable().catch(() => false))) {
+          throw new HttpError(422, e.message, 'invalid_request_error', 'backend_unavailable');
+        }
+        throw e;
+      }
       const all = [...warnings, ...result.warnings];
       if (all.length > 0) {
         reply.header('x-hybrid-asr-warnings', encodeURIComponent(JSON.stringify(all)));

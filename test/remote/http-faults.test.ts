@@ -10,6 +10,7 @@ import { RemoteBackend } from '../../src/backends/remote/index.js';
 import {
   AbortedError,
   AuthenticationError,
+  BackendUnavailableError,
   BadRequestError,
   ConnectionError,
   ConnectionTimeoutError,
@@ -178,6 +179,14 @@ describeWithAssets([WAV])('RemoteBackend.transcribe over HTTP', () => {
     const bad = await new RemoteBackend({ baseUrl: s.url, apiKey: 'good' }).transcribe(WAV).catch((x: unknown) => x);
     expect(bad instanceof BadRequestError).toBe(true);
     expect(s.requests).toHaveLength(2);
+  });
+
+  it('turns a 422 backend_unavailable (a language the model lacks) into BackendUnavailableError without retrying', async () => {
+    const s = await scripted((_q, res) => json(res, 422, err('Model recognises en; language "zz" was requested', 'backend_unavailable')));
+    const e = await new RemoteBackend({ baseUrl: s.url }).transcribe(WAV, { language: 'zz' }).catch((x: unknown) => x);
+    expect(BackendUnavailableError.isInstance(e), String(e)).toBe(true);
+    expect((e as BackendUnavailableError).isRetryable).toBe(true);
+    expect(s.requests).toHaveLength(1);
   });
 
   it('fails with ConnectionError after retrying a refused connection, and aborts during backoff', async () => {

@@ -1,5 +1,6 @@
 import {
   InvalidAudioError,
+  BackendUnavailableError,
   APIStatusError,
   ASRError,
   ConnectionError,
@@ -95,6 +96,7 @@ export async function httpCall(c: HttpCall): Promise<HttpResult> {
     const signal = c.signal ? AbortSignal.any([c.signal, timeout]) : timeout;
     let error: ASRError;
     let retryHeaders: Headers | undefined;
+    let terminal: ASRError | undefined;
     try {
       const res = await c.fetch(c.url, {
         method: c.method,
@@ -122,10 +124,17 @@ export async function httpCall(c: HttpCall): Promise<HttpResult> {
       if (res.status === 400 && (body as { error?: { code?: unknown } } | null)?.error?.code === 'invalid_audio') {
         throw new InvalidAudioError(String(message), { cause: error });
       }
+      // The server's model can't serve this request (e.g. a language it lacks): retrying the same
+      // server is pointless, but another backend may serve it (BackendUnavailableError is retryable).
+      if (res.status === 422 && (body as { error?: { code?: unknown } } | null)?.error?.code === 'backend_unavailable') {
+        terminal = new BackendUnavailableError(String(message), { cause: error });
+        throw terminal;
+      }
       if (!shouldRetryStatus(res)) throw error;
       retryHeaders = res.headers;
     } catch (e) {
       if (c.signal?.aborted) throw toAbortError(c.signal, e);
+      if (terminal !== undefined) throw terminal;
       if (ASRError.isInstance(e)) {
         if (!e.isRetryable) throw e;
         error = e;
