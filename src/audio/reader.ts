@@ -341,7 +341,9 @@ async function readWavHeader(src: ByteSource): Promise<AudioFormatInfo> {
     const padded = size + (size & 1);
     if (id === 'ds64' && magic === 'RF64' && size >= 16 && size <= 1024) {
       const body = await src.read(padded);
-      if (body.length < size) throw new InvalidAudioError(`RF64 ds64 chunk truncated: header says ${size} bytes, file has ${body.length}`);
+      if (body.length < size) {
+        throw new InvalidAudioError(`RF64 ds64 chunk truncated: header says ${size} bytes, ${src.size === undefined ? 'input ended after' : 'file has'} ${body.length}`);
+      }
       const n = Number(body.readBigUInt64LE(8));
       if (n > Number.MAX_SAFE_INTEGER) throw new InvalidAudioError(`RF64 ds64 chunk says the data is ${n} bytes; that is not a valid size`);
       ds64DataBytes = n;
@@ -350,7 +352,9 @@ async function readWavHeader(src: ByteSource): Promise<AudioFormatInfo> {
     if (id === 'fmt ') {
       if (size > 1024) throw new InvalidAudioError(`WAV fmt chunk is ${fmtNum(size)} bytes; that is not a valid fmt chunk`);
       const body = await src.read(padded);
-      if (body.length < size) throw new InvalidAudioError(`WAV fmt chunk truncated: header says ${size} bytes, file has ${body.length}`);
+      if (body.length < size) {
+        throw new InvalidAudioError(`WAV fmt chunk truncated: header says ${size} bytes, ${src.size === undefined ? 'input ended after' : 'file has'} ${body.length}`);
+      }
       fmt = parseFmtChunk(body.subarray(0, size));
       continue;
     }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ASRError, decodeAudio, encodeWav, openAudio } from '../../src/index.js';
+import { ASRError, InvalidAudioError, decodeAudio, encodeWav, openAudio } from '../../src/index.js';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -32,7 +32,22 @@ function seeds(): Buffer[] {
   Buffer.from([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]).copy(fmt, 34);
   const extensible = Buffer.concat([ext.subarray(0, 12), fmt, ext.subarray(36)]);
   extensible.writeUInt32LE(extensible.length - 8, 4);
+  const streamed = encodeWav(x, 16000);
+  streamed.writeUInt32LE(0xffffffff, 40);
+  const junk = encodeWav(x, 11025, { channels: 2 });
+  const withJunk = Buffer.concat([junk.subarray(0, 36), Buffer.from('LIST\x05\x00\x00\x00INFOx\x00', 'latin1'), junk.subarray(36)]);
+  withJunk.writeUInt32LE(withJunk.length - 8, 4);
+  const rf = encodeWav(x, 16000);
+  const ds64 = Buffer.alloc(36);
+  ds64.write('ds64', 0, 'latin1');
+  ds64.writeUInt32LE(28, 4);
+  ds64.writeBigUInt64LE(BigInt(rf.length - 8 + 36), 8);
+  ds64.writeBigUInt64LE(BigInt(rf.length - 44), 16);
+  const rf64 = Buffer.concat([Buffer.from('RF64\xff\xff\xff\xffWAVE', 'latin1'), ds64, rf.subarray(12, 40), Buffer.from([0xff, 0xff, 0xff, 0xff]), rf.subarray(44)]);
   return [
+    streamed,
+    withJunk,
+    rf64,
     encodeWav(x, 16000),
     encodeWav(x, 8000, { bitsPerSample: 8 }),
     encodeWav(stereo, 44100, { channels: 2, float: true }),
@@ -79,18 +94,32 @@ function checkOutcome(samples: Float32Array): void {
   }
 }
 
+/** Mutations run (the issue asks for at least 10,000). */
+const N = 12_000;
+
 describe('fuzz: random mutations of valid WAVs', () => {
-  it('10,000 mutations: every outcome is finite samples in [-1, 1] or an ASRError', async () => {
+  it(`${N.toLocaleString('en-US')} mutations: every outcome is finite samples in [-1, 1] or an InvalidAudioError`, async () => {
     const base = seeds();
     const rnd = prng(0x5eed);
     let ok = 0;
     let typed = 0;
-    for (let i = 0; i < 10_000; i++) {
+    const codes: Record<string, number> = {};
+    for (let i = 0; i < N; i++) {
       const input = mutate(base[i % base.length]!, rnd);
       const viaStream = i % 10 === 0;
       try {
         if (viaStream) {
-          const r = await openAudio(Readable.from([input.subarray(0, input.length >> 1), input.subarray(input.length >> 1)]), { sampleRate: 16000 });
+          // Random chunking, through a Readable or a plain async iterable.
+          const parts: Buffer[] = [];
+          for (let p = 0; p < input.length; ) {
+            const n = 1 + Math.floor(rnd() * 300);
+            parts.push(input.subarray(p, p + n));
+            p += n;
+          }
+          const source = i % 20 === 0 ? Readable.from(parts) : (async function* () {
+            yield* parts;
+          })();
+          const r = await openAudio(source, { sampleRate: 16000, chunkFrames: 1 + Math.floor(rnd() * 500) });
           for await (const c of r) checkOutcome(c);
         } else {
           const d = await decodeAudio(input, { sampleRate: 16000 });
@@ -98,13 +127,17 @@ describe('fuzz: random mutations of valid WAVs', () => {
         }
         ok++;
       } catch (e) {
-        if (!ASRError.isInstance(e)) {
-          throw new Error(`mutation ${i} (seed 0x5eed) threw a non-ASRError: ${String(e)}\n${input.subarray(0, 64).toString('hex')}`);
+        // Bad WAV bytes are bad audio: never an argument error, never a bare Error.
+        if (!InvalidAudioError.isInstance(e)) {
+          throw new Error(`mutation ${i} (seed 0x5eed) threw ${ASRError.isInstance(e) ? e.name : 'a non-ASRError'}: ${String(e)}\n${input.subarray(0, 64).toString('hex')}`);
         }
+        const kind = e.message.replace(/"[^"]*"|0x[\da-f]+|[\d,.]+/g, '#');
+        codes[kind] = (codes[kind] ?? 0) + 1;
         typed++;
       }
     }
-    expect(ok + typed).toBe(10_000);
+    expect(ok + typed).toBe(N);
+    console.log(`fuzz: ${N} mutations, ${ok} decoded, ${typed} typed errors in ${Object.keys(codes).length} kinds`);
     // Both outcomes must occur, or the mutations are too weak / too strong to mean anything.
     expect(ok).toBeGreaterThan(500);
     expect(typed).toBeGreaterThan(500);
