@@ -480,8 +480,37 @@ function validateOptions(options: OpenAudioOptions): void {
 }
 
 /**
- * Opens audio for incremental reading: mono chunks at `options.sampleRate` (default: the source's
- * rate). Headers are read (and checked) before this resolves.
+ * Opens audio for incremental reading: an async iterable of mono chunks in [-1, 1] at
+ * `options.sampleRate` (default: the source's rate). Headers are read and checked before this
+ * resolves, so a bad file fails here; problems further in (truncated data, NaN samples) fail the
+ * iteration.
+ *
+ * Memory does not grow with the length of the input: the source (file, stream, iterable) is
+ * pulled only as the consumer asks for chunks, at most about one chunk ahead. Files are read
+ * with a `FileHandle` in pieces of at most 1 MiB and closed when iteration ends, breaks or fails,
+ * or on {@link AudioReader.close}; streams are destroyed (iterables `return()`ed) likewise.
+ *
+ * WAV handling: PCM 8 (unsigned), 16, 24, 32-bit and IEEE float 32/64-bit, plain or
+ * WAVE_FORMAT_EXTENSIBLE; up to 64 channels (averaged); 1 Hz…768 kHz (resampled with
+ * {@link Resampler}); unknown and odd-sized chunks skipped; `fmt ` must come before `data`.
+ * A data size of 0 or 0xFFFFFFFF (streamed WAVs) means "read to the end of the input"; a
+ * trailing partial frame is dropped. A data size beyond the end of a file or Buffer is an error
+ * up front; a stream can't be measured in advance, so one that ends before its declared size
+ * fails when it ends (after yielding what it had). Float samples outside [-1, 1] are clipped;
+ * NaN or infinite samples are an error.
+ *
+ * @param input - a WAV path, `file:` URL, WAV bytes, WAV byte stream, or raw samples.
+ * @param options - output rate, length limit, chunk size, abort signal.
+ * @returns the reader; iterate it once, or `close()` it.
+ * @throws InvalidAudioError for unreadable, malformed or unsupported audio (a missing file
+ * included: "Audio file not found: …"); InvalidArgumentError for bad options or an input of a
+ * type that is not audio; AbortedError when `abortSignal` fires.
+ *
+ * @example
+ * ```ts
+ * const reader = await openAudio('long.wav', { sampleRate: 16_000 });
+ * for await (const chunk of reader) recognizer.accept(chunk);
+ * ```
  */
 export async function openAudio(input: AudioInput, options: OpenAudioOptions = {}): Promise<AudioReader> {
   validateOptions(options);
@@ -541,7 +570,21 @@ export async function openAudio(input: AudioInput, options: OpenAudioOptions = {
   };
 }
 
-/** Decodes a whole input into memory: mono samples in [-1, 1] at `options.sampleRate`. */
+/**
+ * Decodes a whole input into memory: mono samples in [-1, 1] at `options.sampleRate` (default:
+ * the source's rate). Accepts everything {@link openAudio} does, with the same checks and errors.
+ *
+ * @param input - a WAV path, `file:` URL, WAV bytes, WAV byte stream, or raw samples.
+ * @param options - output rate, length limit, abort signal.
+ * @returns the samples, their rate and duration, and the source's format.
+ * @throws InvalidAudioError for unreadable, malformed or unsupported audio; InvalidArgumentError
+ * for bad options; AbortedError when `abortSignal` fires.
+ *
+ * @example
+ * ```ts
+ * const { samples, sampleRate } = await decodeAudio(await readFile('a.wav'), { sampleRate: 16_000 });
+ * ```
+ */
 export async function decodeAudio(input: AudioInput, options: DecodeOptions = {}): Promise<DecodedAudio> {
   const reader = await openAudio(input, options);
   const parts: Float32Array[] = [];

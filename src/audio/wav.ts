@@ -12,7 +12,10 @@ export interface AudioFormatInfo {
   readonly encoding: 'pcm' | 'float';
   /** WAV format code (1 PCM, 3 float, 0xFFFE extensible), 0 for raw input. */
   readonly formatTag: number;
-  /** Bytes of audio data, or `undefined` when unknown up front (streamed WAVs, size 0 / 0xFFFFFFFF). */
+  /**
+   * Bytes of audio data declared by the WAV header; `undefined` for streamed WAVs (data size 0 or
+   * 0xFFFFFFFF, read to the end) and for raw inputs.
+   */
   readonly dataBytes: number | undefined;
 }
 
