@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { EventEmitter } from 'eventemitter3';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeAudio } from '../audio/index.js';
+import { decodeAudio, openAudio } from '../audio/index.js';
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../spec/index.js';
 import { Authenticator } from './auth.js';
@@ -317,13 +317,22 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
         }
       }
 
-      let audio;
+      // The duration comes from the header where it can (no decoding twice): the backend then
+      // decodes the uploaded bytes itself, exactly as an in-process call would.
+      let durationSec: number | undefined;
+      let input: Uint8Array | { format: 'f32'; samples: Float32Array; sampleRate: number } = file;
       try {
-        audio = await decodeAudio(file, { abortSignal: controller.signal });
+        const reader = await openAudio(file, { abortSignal: controller.signal });
+        durationSec = reader.durationSec;
+        await reader.close();
+        if (durationSec === undefined) {
+          const audio = await decodeAudio(file, { abortSignal: controller.signal });
+          durationSec = audio.durationSec;
+          input = { format: 'f32', samples: audio.samples, sampleRate: audio.sampleRate };
+        }
       } catch (e) {
         throw toHttpError(e);
       }
-      const durationSec = audio.samples.length / audio.sampleRate;
       const limit = Math.min(this.#o.maxAudioDurationSec, model.backend.capabilities.maxAudioDurationSec ?? Infinity);
       if (durationSec > limit) {
         throw new HttpError(
@@ -336,7 +345,7 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       }
       let result;
       try {
-        result = await model.backend.transcribe({ format: 'f32', samples: audio.samples, sampleRate: audio.sampleRate }, config);
+        result = await model.backend.transcribe(input, config);
       } catch (e) {
         // A loaded model that can't serve the request (a language it lacks…) is the request's
         // problem (422), not the server's (503 would make clients retry in vain).
