@@ -45,3 +45,23 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
     if (it.return !== undefined) void Promise.resolve(it.return()).catch(() => undefined);
   }
 }
+
+/**
+ * Sleeps `ms` milliseconds; rejects with `AbortedError` (or the timeout error) as soon as `signal`
+ * fires, and at once when it already has.
+ * @internal
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(toAbortError(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(toAbortError(signal));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -2,6 +2,7 @@
  * Resumable, verified, atomic file downloads.
  * @module
  */
+import { sleep } from '../internal/abort.js';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -65,19 +66,6 @@ async function fileSize(p: string): Promise<number> {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(toAbortError(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Downloads `url` to `destPath`. Bytes go to `<destPath>.partial`; an interrupted download

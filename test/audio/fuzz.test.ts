@@ -1,18 +1,9 @@
 import { Readable } from 'node:stream';
+import { mulberry32 } from '../helpers/prng.js';
 import { describe, expect, it } from 'vitest';
 import { ASRError, InvalidAudioError, decodeAudio, encodeWav, openAudio } from '../../src/index.js';
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function seeds(): Buffer[] {
   const x = new Float32Array(800);

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../helpers/prng.js';
 /**
  * Synthetic "speech" for the live processor's state-machine tests: each word is a burst of a
  * ±amplitude square wave whose amplitude encodes the word's id, so a script function can tell which
@@ -11,16 +12,7 @@ const BASE = 0.05;
 const STEP = 0.0008;
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** A recording of `count` words: bursts of 0.15–0.6 s, gaps mostly short (continuous speech) with pauses. */
 export function makeBursts(count: number, seed = 1): { pcm: Uint8Array; words: ScriptedWord[]; durationSec: number } {

@@ -7,6 +7,7 @@ import {
   ConnectionTimeoutError,
   toAbortError,
 } from '../../errors/index.js';
+import { sleep } from '../../internal/abort.js';
 
 /** What one attempt needs. @internal */
 export interface HttpCall {
@@ -54,21 +55,6 @@ export function retryDelayMs(headers: Headers | undefined, retriesDone: number, 
   return sec * (1 - Math.random() * 0.25) * 1000;
 }
 
-/** Sleeps, rejecting with {@link AbortedError} when the signal fires. @internal */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(toAbortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(toAbortError(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function headersToRecord(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};

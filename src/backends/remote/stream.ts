@@ -19,7 +19,7 @@ import {
   type StartMessage,
 } from '../../server/protocol.js';
 import type { AudioChunk, Segment, StreamConfig, Transcription, TranscriptionEvent } from '../../spec/index.js';
-import { sleep } from './http.js';
+import { sleep } from '../../internal/abort.js';
 import type { ResolvedRemoteOptions } from './options.js';
 import { isInstanceOf } from './is-instance.js';
 
