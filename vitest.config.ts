@@ -1,4 +1,15 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Outside CI, default the asset variables to ../shared so model names resolve as they do in CI.
+const shared = resolve(__dirname, '..', 'shared');
+const env: Record<string, string> = {};
+if (existsSync(shared)) {
+  env.HYBRID_ASR_SHARED = process.env.HYBRID_ASR_SHARED ?? shared;
+  env.HYBRID_ASR_MODELS = process.env.HYBRID_ASR_MODELS ?? resolve(shared, 'models');
+  env.HYBRID_ASR_TEST_AUDIO = process.env.HYBRID_ASR_TEST_AUDIO ?? resolve(shared, 'audio');
+}
 
 export default defineConfig({
   test: {
@@ -8,5 +19,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    env,
   },
 });

@@ -21,7 +21,6 @@ import {
 import type { AudioChunk, Segment, StreamConfig, Transcription, TranscriptionEvent } from '../../spec/index.js';
 import { sleep } from '../../internal/abort.js';
 import type { ResolvedRemoteOptions } from './options.js';
-import { isInstanceOf } from './is-instance.js';
 
 /** Lifecycle hooks the stream reports to its backend. @internal */
 export interface StreamHooks {
@@ -137,7 +136,7 @@ export class StreamClient {
     try {
       void this.#produce().catch((e) => this.#out.fail(e));
       void this.#connectLoop().catch((e) => {
-        interrupted = isInstanceOf(StreamInterruptedError, e);
+        interrupted = StreamInterruptedError.isInstance(e);
         this.#out.fail(e);
       });
       for (;;) {
@@ -290,12 +289,12 @@ export class StreamClient {
         return; // ended normally
       } catch (e) {
         if (this.#finished) return;
-        if (!ASRError.isInstance(e) || !e.isRetryable || isInstanceOf(StreamInterruptedError, e)) throw e;
+        if (!ASRError.isInstance(e) || !e.isRetryable || StreamInterruptedError.isInstance(e)) throw e;
         lost = e;
       }
       if (this.#ended) return;
       if (attempt >= this.#o.reconnect.maxAttempts) throw this.#interrupted(`Lost the stream and could not resume after ${attempt} attempts: ${lost.message}`, lost);
-      const retryAfter = isInstanceOf(APIStatusError, lost) ? Number(lost.headers['retry-after']) * 1000 : NaN;
+      const retryAfter = APIStatusError.isInstance(lost) ? Number(lost.headers['retry-after']) * 1000 : NaN;
       const backoff = Math.min(this.#o.reconnect.initialDelayMs * 2 ** attempt, this.#o.reconnect.maxDelayMs) * (1 - Math.random() * 0.25);
       const delay = Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 60_000 ? retryAfter : backoff;
       attempt++;
