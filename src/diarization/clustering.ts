@@ -34,17 +34,13 @@ export interface AgglomerativeOptions {
 }
 
 /**
- * Average-linkage agglomerative clustering of unit vectors on cosine distance, with the
- * nearest-neighbour-chain algorithm: O(n²) time, n² floats of memory.
- *
- * @param vectors - unit-length embeddings.
- * @returns a cluster index per vector, clusters numbered 0.. in order of first member.
+ * Average-linkage dendrogram of unit vectors on cosine distance, with the nearest-neighbour-chain
+ * algorithm: O(n²) time, n² floats of memory.
  * @internal
  */
-export function agglomerativeCluster(vectors: readonly Float32Array[], options: AgglomerativeOptions): Int32Array {
+export function dendrogram(vectors: readonly Float32Array[]): Dendrogram {
   const n = vectors.length;
-  if (n === 0) return new Int32Array(0);
-  if (n === 1) return new Int32Array(1);
+  if (n <= 1) return { n, merges: [] };
   // Distance matrix, full square for simple indexing.
   const d = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -108,17 +104,26 @@ export function agglomerativeCluster(vectors: readonly Float32Array[], options: 
   }
   // Merges in order of height give the dendrogram (average linkage is reducible, so monotone).
   merges.sort((x, y) => x.h - y.h);
-  let k: number;
-  if (options.numClusters !== undefined) {
-    k = Math.min(n, Math.max(1, options.numClusters));
-  } else {
-    const cut = 1 - options.threshold;
-    let applied = 0;
-    while (applied < merges.length && merges[applied]!.h <= cut) applied++;
-    k = n - applied;
-    if (options.maxClusters !== undefined) k = Math.min(k, Math.max(1, options.maxClusters));
-    if (options.minClusters !== undefined) k = Math.max(k, Math.min(n, options.minClusters));
-  }
+  return { n, merges };
+}
+
+/** An average-linkage dendrogram: `merges` sorted by height (cosine distance). @internal */
+export interface Dendrogram {
+  readonly n: number;
+  readonly merges: readonly { readonly a: number; readonly b: number; readonly h: number }[];
+}
+
+/** Number of clusters left when every merge at cosine similarity >= `threshold` is applied. @internal */
+export function clustersAtThreshold(d: Dendrogram, threshold: number): number {
+  const cut = 1 - threshold;
+  let applied = 0;
+  while (applied < d.merges.length && d.merges[applied]!.h <= cut) applied++;
+  return d.n - applied;
+}
+
+/** Labels (0.., by first appearance) with the dendrogram cut into `k` clusters. @internal */
+export function cutDendrogram(d: Dendrogram, k: number): Int32Array {
+  const n = d.n;
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const find = (x: number): number => {
     while (parent[x] !== x) {
@@ -127,11 +132,32 @@ export function agglomerativeCluster(vectors: readonly Float32Array[], options: 
     }
     return x;
   };
-  for (let i = 0; i < n - k; i++) {
-    const m = merges[i]!;
+  for (let i = 0; i < n - Math.min(n, Math.max(1, k)); i++) {
+    const m = d.merges[i]!;
     parent[find(m.b)] = find(m.a);
   }
   return relabelByFirstAppearance(Int32Array.from({ length: n }, (_, i) => find(i)));
+}
+
+/**
+ * Average-linkage agglomerative clustering of unit vectors on cosine distance, cut at a threshold
+ * or at a number of clusters.
+ * @returns a cluster index per vector, clusters numbered 0.. in order of first member.
+ * @internal
+ */
+export function agglomerativeCluster(vectors: readonly Float32Array[], options: AgglomerativeOptions): Int32Array {
+  const n = vectors.length;
+  if (n <= 1) return new Int32Array(n);
+  const d = dendrogram(vectors);
+  let k: number;
+  if (options.numClusters !== undefined) {
+    k = Math.min(n, Math.max(1, options.numClusters));
+  } else {
+    k = clustersAtThreshold(d, options.threshold);
+    if (options.maxClusters !== undefined) k = Math.min(k, Math.max(1, options.maxClusters));
+    if (options.minClusters !== undefined) k = Math.max(k, Math.min(n, options.minClusters));
+  }
+  return cutDendrogram(d, k);
 }
 
 /** Renumbers labels 0.. in order of first appearance. @internal */

@@ -5,8 +5,18 @@
  */
 import { InvalidArgumentError, ModelError, throwIfAborted, BackendUnavailableError } from '../errors/index.js';
 import { loadSherpa } from '../internal/sherpa.js';
-import type { SpeakerTurn } from '../spec/index.js';
-import { absorbSmallClusters, agglomerativeCluster, l2normalize, relabelByFirstAppearance } from './clustering.js';
+import { decodeAudio } from '../audio/index.js';
+import type { AudioInput, SpeakerTurn } from '../spec/index.js';
+import {
+  absorbSmallClusters,
+  agglomerativeCluster,
+  centroids,
+  cutDendrogram,
+  dendrogram,
+  dot,
+  l2normalize,
+  relabelByFirstAppearance,
+} from './clustering.js';
 import { checkOnnxFile, EmbeddingExtractor, SpeechDetector, type Span } from './native.js';
 import {
   checkCallOptions,
@@ -24,10 +34,12 @@ export const DIARIZATION_SAMPLE_RATE = 16000;
 /** Options of {@link Diarizer.diarize}. */
 export interface DiarizeOptions extends ClusteringCallOptions {}
 
-/** Audio {@link Diarizer.diarize} accepts: mono samples in [-1, 1] at 16 kHz. */
-export type DiarizationAudio =
-  | Float32Array
-  | { readonly format: 'f32'; readonly samples: Float32Array; readonly sampleRate: number; readonly channels?: number };
+/**
+ * Audio {@link Diarizer.diarize} accepts: a `Float32Array` of 16 kHz mono samples in [-1, 1] (used
+ * as is), or any other {@link AudioInput} (a WAV path, URL, bytes, stream, or raw PCM with its
+ * format), which is decoded, downmixed and resampled to 16 kHz first.
+ */
+export type DiarizationAudio = AudioInput;
 
 /** Shortest speech span that gets its own embedding window, seconds; shorter ones copy a neighbour. */
 const MIN_WINDOW_SEC = 0.5;
@@ -36,18 +48,14 @@ const MAX_EXACT_WINDOWS = 4000;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** @internal */
-export function toSamples(audio: DiarizationAudio): Float32Array {
+/** 16 kHz mono samples of `audio`. @internal */
+export async function toSamples(audio: DiarizationAudio, signal?: AbortSignal): Promise<Float32Array> {
   if (audio instanceof Float32Array) return audio;
-  if (typeof audio === 'object' && audio !== null && audio.format === 'f32' && audio.samples instanceof Float32Array) {
-    if (audio.sampleRate !== DIARIZATION_SAMPLE_RATE || (audio.channels ?? 1) !== 1) {
-      throw new InvalidArgumentError(
-        `\`audio\` must be mono at ${DIARIZATION_SAMPLE_RATE} Hz, got ${audio.channels ?? 1} channel(s) at ${audio.sampleRate} Hz (decode and resample it first)`,
-      );
-    }
-    return audio.samples;
-  }
-  throw new InvalidArgumentError('`audio` must be a Float32Array of 16 kHz mono samples or `{ format: "f32", samples, sampleRate: 16000 }`');
+  const decoded = await decodeAudio(audio, {
+    sampleRate: DIARIZATION_SAMPLE_RATE,
+    ...(signal === undefined ? {} : { abortSignal: signal }),
+  });
+  return decoded.samples;
 }
 
 /** Speaker labels "S1", "S2", … for cluster indices numbered by first appearance. @internal */
@@ -132,7 +140,7 @@ export class Diarizer {
       throwIfAborted(signal);
     }
     spans.push(...vad.finish());
-    return spans;
+    return spans.map((s) => trimSpan(samples, s)).filter((s) => s.end > s.start);
   }
 
   /** Unit-length embeddings of `windows` of `samples`. @internal */
@@ -157,16 +165,17 @@ export class Diarizer {
    * Speaker turns of a whole recording, labelled "S1", "S2", … in order of first appearance,
    * sorted by start. Silence gets no turn.
    *
-   * @param audio - mono samples in [-1, 1] at 16 kHz.
+   * @param audio - 16 kHz mono samples, or any audio input (decoded and resampled first).
    * @param options - known speaker count or bounds, threshold, abort signal.
-   * @throws InvalidArgumentError for bad audio or options; ModelError for bad models;
+   * @throws InvalidArgumentError for bad options or non-finite samples; InvalidAudioError for
+   *   undecodable audio; ModelError for bad models;
    *   AbortedError when aborted.
    */
   async diarize(audio: DiarizationAudio, options?: DiarizeOptions): Promise<SpeakerTurn[]> {
     const call = checkCallOptions(options);
-    const samples = toSamples(audio);
     const signal = call.abortSignal;
     throwIfAborted(signal);
+    const samples = await toSamples(audio, signal);
     for (let i = 0; i < samples.length; i++) {
       if (!Number.isFinite(samples[i]!)) {
         throw new InvalidArgumentError(`\`audio\` holds a non-finite sample (${samples[i]}) at index ${i}`);
@@ -178,7 +187,35 @@ export class Diarizer {
     const windows = makeWindows(spans, this.options.windowSec, this.options.hopSec, MIN_WINDOW_SEC);
     const embeddings = await this.embed(samples, windows, signal);
     throwIfAborted(signal);
-    const labels = clusterEmbeddings(embeddings, { ...call, threshold: call.threshold ?? this.options.threshold });
+    const threshold = call.threshold ?? this.options.threshold;
+    let labels: Int32Array;
+    const { clusterWindowSec, windowSec, hopSec } = this.options;
+    if (clusterWindowSec > windowSec) {
+      // Two scales: longer windows (steadier embeddings) decide how many speakers there are and
+      // where their centroids lie; the shorter windows are then labelled by nearest centroid,
+      // which places the turn boundaries more precisely.
+      const longWindows = makeWindows(spans, clusterWindowSec, hopSec, MIN_WINDOW_SEC);
+      const longEmbeddings = await this.embed(samples, longWindows, signal);
+      const longLabels = clusterEmbeddings(longEmbeddings, { ...call, threshold });
+      const k = longLabels.reduce((a, l) => Math.max(a, l + 1), 0);
+      const cents = centroids(longEmbeddings, longLabels, k);
+      labels = relabelByFirstAppearance(
+        Int32Array.from(embeddings, (v) => {
+          let best = 0;
+          let bestSim = -Infinity;
+          for (let c = 0; c < k; c++) {
+            const sim = dot(v, cents[c]!);
+            if (sim > bestSim) {
+              bestSim = sim;
+              best = c;
+            }
+          }
+          return best;
+        }),
+      );
+    } else {
+      labels = clusterEmbeddings(embeddings, { ...call, threshold });
+    }
     return windowsToTurns(spans, windows, labels, speakerName);
   }
 
@@ -221,7 +258,12 @@ export class Diarizer {
  */
 export function clusterEmbeddings(
   embeddings: readonly Float32Array[],
-  o: { threshold: number; numSpeakers?: number | undefined; minSpeakers?: number | undefined; maxSpeakers?: number | undefined },
+  o: {
+    threshold: number;
+    numSpeakers?: number | undefined;
+    minSpeakers?: number | undefined;
+    maxSpeakers?: number | undefined;
+  },
 ): Int32Array {
   const n = embeddings.length;
   if (n === 0) return new Int32Array(0);
@@ -243,16 +285,14 @@ export function clusterEmbeddings(
     picked = [...idx.subarray(0, MAX_EXACT_WINDOWS)].sort((a, b) => a - b);
     sample = picked.map((i) => embeddings[i]!);
   }
-  let labels = agglomerativeCluster(sample, {
-    threshold: o.threshold,
-    numClusters: o.numSpeakers,
-    minClusters: o.minSpeakers,
-    maxClusters: o.maxSpeakers,
-  });
-  if (o.numSpeakers === undefined) {
-    const minSize = Math.max(5, Math.ceil(sample.length * 0.01));
-    // Never absorb below the requested minimum; small recordings keep their few windows.
-    if (sample.length >= 2 * minSize) labels = absorbSmallClusters(sample, labels, minSize, o.minSpeakers ?? 1);
+  let labels: Int32Array;
+  const minSize = Math.max(5, Math.ceil(sample.length * 0.01));
+  const absorb = (l: Int32Array): Int32Array =>
+    sample.length >= 2 * minSize ? absorbSmallClusters(sample, l, minSize, o.minSpeakers ?? 1) : l;
+  if (o.numSpeakers !== undefined) {
+    labels = cutToSpeakerCount(sample, Math.min(n, o.numSpeakers), minSize);
+  } else {
+    labels = absorb(agglomerativeCluster(sample, { threshold: o.threshold, minClusters: o.minSpeakers, maxClusters: o.maxSpeakers }));
   }
   if (picked === undefined) return labels;
   const k = labels.reduce((a, l) => Math.max(a, l + 1), 0);
@@ -277,4 +317,61 @@ export function clusterEmbeddings(
     out[i] = best;
   });
   return relabelByFirstAppearance(out);
+}
+
+/** dB under a span's loudest 10 ms frame below which its leading and trailing frames are trimmed. */
+const TRIM_DB = 40;
+
+/**
+ * Trims the quiet padding Silero VAD leaves around speech: leading and trailing 10 ms frames more
+ * than {@link TRIM_DB} dB under the span's loudest frame (on the synthetic meetings this halves the
+ * no-collar DER; on noisy audio the floor is within 40 dB of the speech and nothing is trimmed).
+ * Never extends a span. `samples[0]` lies at `originSec` on the span's timeline.
+ * @internal
+ */
+export function trimSpan(samples: Float32Array, span: Span, originSec = 0): Span {
+  const frame = DIARIZATION_SAMPLE_RATE / 100;
+  const a = Math.max(0, Math.round((span.start - originSec) * DIARIZATION_SAMPLE_RATE));
+  const b = Math.min(samples.length, Math.round((span.end - originSec) * DIARIZATION_SAMPLE_RATE));
+  const n = Math.floor((b - a) / frame);
+  if (n < 3) return span;
+  const energy = new Float64Array(n);
+  let peak = 0;
+  for (let f = 0; f < n; f++) {
+    let e = 0;
+    for (let i = a + f * frame, end = i + frame; i < end; i++) e += samples[i]! * samples[i]!;
+    energy[f] = e;
+    if (e > peak) peak = e;
+  }
+  if (peak === 0) return span;
+  const floor = peak * 10 ** (-TRIM_DB / 10);
+  let first = 0;
+  while (first < n && energy[first]! < floor) first++;
+  let last = n - 1;
+  while (last > first && energy[last]! < floor) last--;
+  const start = originSec + (a + first * frame) / DIARIZATION_SAMPLE_RATE;
+  const end = last === n - 1 ? span.end : originSec + (a + (last + 1) * frame) / DIARIZATION_SAMPLE_RATE;
+  return { start, end };
+}
+
+/**
+ * Labels for exactly `k` speakers. A few outlier windows (a cough, a window straddling two voices)
+ * merge last in the dendrogram, so a plain cut at `k` can spend clusters on them and merge two real
+ * speakers instead. Cut lower, until `k` clusters of at least `minSize` windows exist, and fold the
+ * small ones into their nearest big cluster; fall back to the plain cut when no such level exists.
+ * @internal
+ */
+export function cutToSpeakerCount(sample: readonly Float32Array[], k: number, minSize: number): Int32Array {
+  const d = dendrogram(sample);
+  const plain = cutDendrogram(d, k);
+  if (sample.length < 2 * minSize) return plain;
+  for (let kk = k; kk <= sample.length; kk++) {
+    const labels = cutDendrogram(d, kk);
+    const counts = new Int32Array(kk);
+    for (const l of labels) counts[l]!++;
+    const big = counts.reduce((a, c) => a + (c >= minSize ? 1 : 0), 0);
+    if (big === k) return absorbSmallClusters(sample, labels, minSize, k);
+    if (big > k) break;
+  }
+  return plain;
 }

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, BackendUnavailableError, throwIfAborted } from '../errors/index.js';
 import type { SpeakerTurn } from '../spec/index.js';
 import { dot, l2normalize } from './clustering.js';
-import { Diarizer, speakerName, type DiarizationAudio, type DiarizeOptions } from './diarizer.js';
+import { Diarizer, speakerName, trimSpan, type DiarizationAudio, type DiarizeOptions } from './diarizer.js';
 import { checkOnnxFile, EmbeddingExtractor, SpeechDetector, type Span } from './native.js';
 import { num, onnxPath, resolveDiarizerOptions, type DiarizerOptions, type ResolvedDiarizerOptions } from './options.js';
 import { reconcileSpeakers } from './reconcile.js';
@@ -202,7 +202,12 @@ export class OnlineDiarizer {
     this.#extractor = undefined;
   }
 
-  #addSpan(span: Span): void {
+  #addSpan(vadSpan: Span): void {
+    const all = vadSpan.samples!;
+    const trimmed = trimSpan(all, vadSpan, vadSpan.start);
+    if (!(trimmed.end > trimmed.start)) return;
+    const from = Math.round((trimmed.start - vadSpan.start) * 16000);
+    const span: Span = { ...trimmed, samples: all.subarray(from, from + Math.round((trimmed.end - trimmed.start) * 16000)) };
     const windows = makeWindows([span], this.#o.windowSec, this.#o.hopSec, 0.5);
     const samples = span.samples!;
     const items = windows.map((w) => {

@@ -30,6 +30,14 @@ export interface DiarizerOptions {
    */
   readonly windowSec?: number;
   /**
+   * Length of the windows that decide the number of speakers and their centroids, seconds. When
+   * longer than {@link windowSec} (the default), clustering runs on these steadier embeddings and
+   * the shorter windows are labelled by nearest centroid (sharper turn boundaries); set it equal to
+   * `windowSec` to cluster the short windows directly.
+   * @defaultValue max(3, windowSec)
+   */
+  readonly clusterWindowSec?: number;
+  /**
    * Step between windows, seconds; at most {@link windowSec}.
    * @defaultValue 1
    */
@@ -67,7 +75,7 @@ export type ResolvedDiarizerOptions = Required<Omit<DiarizerOptions, 'vadModel' 
 const DEFAULTS = {
   windowSec: 2,
   hopSec: 1,
-  threshold: 0.55,
+  threshold: 0.6,
   vadThreshold: 0.5,
   minSilenceSec: 0.1,
   numThreads: 1,
@@ -109,8 +117,10 @@ export function resolveDiarizerOptions(options: DiarizerOptions): ResolvedDiariz
   const vadModel = str('vadModel', o.vadModel, segmentationModel === undefined);
   const windowSec = num('windowSec', o.windowSec, 0.5, 10);
   const hopSec = num('hopSec', o.hopSec, 0.1, windowSec);
+  const clusterWindowSec = num('clusterWindowSec', options.clusterWindowSec ?? Math.max(3, windowSec), windowSec, 10);
   return {
     embeddingModel,
+    clusterWindowSec,
     vadModel,
     segmentationModel,
     windowSec,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Diarizer, OnlineDiarizer } from '../../src/diarization/index.js';
-import { AbortedError, InvalidArgumentError, ModelError } from '../../src/errors/index.js';
+import { AbortedError, InvalidArgumentError, InvalidAudioError, ModelError } from '../../src/errors/index.js';
 import type { SpeakerTurn } from '../../src/spec/index.js';
 import { diarizationErrorRate, readRttm } from '../helpers/der.js';
 import { AUDIO_DIR, SHARED_DIR, SPEAKER_MODEL, VAD_MODEL, describeWithAssets, haveAssets } from '../helpers/shared.js';
@@ -71,6 +71,16 @@ describeReal('Diarizer on the shared synthetic meetings', () => {
     const p = diarizer.diarize(samples, { abortSignal: ac.signal });
     setImmediate(() => ac.abort());
     await expect(p).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it('takes any audio input: a WAV path, and 8 kHz PCM (resampled)', async () => {
+    const prefix = join(MEETINGS, 'meeting-short-01');
+    expect(score(prefix, await diarizer.diarize(`${prefix}.wav`)).der25).toBeLessThanOrEqual(0.02);
+    const x = readWav(`${prefix}.wav`);
+    const down = new Float32Array(Math.floor(x.length / 2));
+    for (let i = 0; i < down.length; i++) down[i] = (x[2 * i]! + x[2 * i + 1]!) / 2;
+    const turns = await diarizer.diarize({ format: 'f32', samples: down, sampleRate: 8000 });
+    expect(new Set(turns.map((t) => t.speaker)).size).toBe(2);
   });
 
   it('returns no turns for silence', async () => {
@@ -216,7 +226,7 @@ describeReal('typed errors for bad models and options; the process survives', ()
     await expect(d.diarize(silence, { numSpeakers: 0 })).rejects.toThrow(/`numSpeakers`/);
     await expect(d.diarize(silence, { minSpeakers: 3, maxSpeakers: 2 })).rejects.toThrow(/`minSpeakers`/);
     await expect(d.diarize(Float32Array.of(0, Number.NaN))).rejects.toThrow(/non-finite/);
-    await expect(d.diarize({ format: 'f32', samples: silence, sampleRate: 8000 })).rejects.toThrow(/16000 Hz/);
+    await expect(d.diarize(Uint8Array.of(1, 2, 3, 4))).rejects.toBeInstanceOf(InvalidAudioError);
   });
 
   it('sanity: the files used above really exist', () => {
