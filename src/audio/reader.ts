@@ -192,6 +192,8 @@ class ByteSource {
 
 /** Largest single read from a file: memory stays bounded however long the file is. */
 const FILE_CHUNK = 1024 * 1024;
+/** Files up to this size are read in one go and closed before decoding. */
+const SMALL_FILE = 1024 * 1024;
 
 const fmtNum = (n: number): string => n.toLocaleString('en-US');
 
@@ -216,9 +218,45 @@ async function openFile(path: string, signal: AbortSignal | undefined): Promise<
     if (InvalidAudioError.isInstance(e)) throw e;
     throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
   }
+  // A small, complete file is read whole and closed at once, before decoding: fewer thread-pool
+  // round trips and no generator per file (it matters for many short clips). A file whose RIFF
+  // header claims more than it holds (still being written, or truncated) is read on as a stream.
+  let head: Buffer | undefined;
+  if (size <= SMALL_FILE) {
+    try {
+      const bytes = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await fh.read(bytes, got, size - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      head = bytes.subarray(0, got);
+    } catch (e) {
+      await fh.close().catch(() => {});
+      throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    const riff = head.length >= 8 ? head.readUInt32LE(4) : 0;
+    if (riff > 0 && riff !== 0xffffffff && riff + 8 <= head.length) {
+      await fh.close().catch(() => {});
+      const whole = head;
+      return new ByteSource(
+        (async function* () {
+          yield whole;
+        })(),
+        async () => {},
+        whole.length,
+        signal,
+      );
+    }
+  }
   let closed = false;
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let pos = 0;
+    if (head !== undefined && head.length > 0) {
+      pos = head.length;
+      yield head;
+    }
     for (;;) {
       throwIfAborted(signal);
       // One read for small files; bounded chunks for large ones (and for a file still growing).
@@ -260,6 +298,19 @@ function floatToMono(samples: Float32Array, channels: number): Float32Array {
   }
   const frames = samples.length / channels;
   const out = new Float32Array(frames);
+  if (channels === 1) {
+    // The common case, kept tight: copy, then check and clamp in place.
+    out.set(samples);
+    for (let f = 0; f < frames; f++) {
+      const v = out[f]!;
+      if (v >= -1 && v <= 1) continue;
+      if (!Number.isFinite(v)) {
+        throw new InvalidAudioError(`Float audio contains ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at frame ${f}`);
+      }
+      out[f] = v > 1 ? 1 : -1;
+    }
+    return out;
+  }
   for (let f = 0; f < frames; f++) {
     let sum = 0;
     for (let c = 0; c < channels; c++) {

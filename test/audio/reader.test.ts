@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -211,8 +211,11 @@ describe('errors, cancellation and resources', () => {
   });
 
   it.runIf(existsSync('/proc/self/fd'))('closes the file when the consumer breaks, on close(), and on a decoding error', async () => {
+    // Over 1 MiB, so it is read piece by piece (smaller files are read whole and closed at once).
     const path = join(tmp, 'long.wav');
-    writeFileSync(path, encodeWav(tone(300, 16000, 160_000), 16000));
+    writeFileSync(path, encodeWav(tone(300, 16000, 640_000), 16000));
+    const small = join(tmp, 'small.wav');
+    writeFileSync(small, encodeWav(tone(300, 16000, 16_000), 16000));
     const nan = join(tmp, 'nan.wav');
     const f = encodeWav(tone(300, 16000, 160_000), 16000, { float: true });
     f.writeFloatLE(Number.NaN, 44 + 4 * 100_000);
@@ -222,14 +225,31 @@ describe('errors, cancellation and resources', () => {
     expect(openFds()).toBe(before + 1);
     for await (const _ of r1) break;
     expect(openFds()).toBe(before);
+    const r0 = await openAudio(small);
+    expect(openFds()).toBe(before);
+    expect((await decodeAudio(small)).samples.length).toBe(16_000);
+    await r0.close();
     const r2 = await openAudio(path);
     await r2.close();
     await r2.close();
     expect(openFds()).toBe(before);
     await expect(decodeAudio(nan)).rejects.toThrow('WAV contains a NaN float sample at frame 100,000');
     expect(openFds()).toBe(before);
-    await expect(decodeAudio(path, { maxDurationSec: 5 })).rejects.toThrow('Audio is 10.0 s long; the limit is 5 s');
+    await expect(decodeAudio(path, { maxDurationSec: 5 })).rejects.toThrow('Audio is 40.0 s long; the limit is 5 s');
     expect(openFds()).toBe(before);
+  });
+
+  it('a small WAV still being written (sizes unknown) is read on past its size at open', async () => {
+    const path = join(tmp, 'growing.wav');
+    const wav = encodeWav(tone(300, 16000, 16000), 16000);
+    wav.writeUInt32LE(0xffffffff, 4);
+    wav.writeUInt32LE(0xffffffff, 40);
+    writeFileSync(path, wav.subarray(0, 44 + 16000));
+    const reader = await openAudio(path, { chunkFrames: 4000 });
+    appendFileSync(path, wav.subarray(44 + 16000));
+    let n = 0;
+    for await (const c of reader) n += c.length;
+    expect(n).toBe(16000);
   });
 
   it('maxDurationSec stops a stream of unknown length as soon as it is exceeded', async () => {

@@ -66,6 +66,11 @@ const FAST_ENDPOINT_SILENCE_SEC = 0.1;
 const TAIL_PAD_SEC = 0.6;
 /** Audio fed to the online recognizer per step when transcribing a file, seconds. */
 const FILE_STEP_SEC = 0.32;
+/**
+ * Frames per chunk read from a file (8.2 s at 16 kHz, 512 KiB of floats): short files arrive in
+ * one piece and are decoded without a copy; long ones stay bounded.
+ */
+const FILE_CHUNK_FRAMES = 1 << 17;
 /** Whisper decodes at most 30 s and silently drops the rest. */
 const WHISPER_LIMIT_SEC = 30;
 /** What is decoded beyond a piece: context + padding on both sides, or the partial buffer's slack. */
@@ -273,7 +278,7 @@ export class NativeBackend implements ASRBackend {
         const d = await decodeAudio(audio, { sampleRate: rate, ...(signal ? { abortSignal: signal } : {}) });
         whole = d.samples;
       }
-      const reader = whole ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: 8192, ...(signal ? { abortSignal: signal } : {}) });
+      const reader = whole ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: FILE_CHUNK_FRAMES, ...(signal ? { abortSignal: signal } : {}) });
       const source: AsyncIterable<Float32Array> = whole ? oneChunk(whole, 8192) : reader!;
       const hot = l.capabilities.hotwords && options.hotwords?.length ? options.hotwords.join('/') : undefined;
       try {
@@ -618,6 +623,13 @@ class RecentAudio {
   slice(from: number, to: number): { samples: Float32Array; start: number } {
     const a = Math.max(from, this.#start);
     const b = Math.min(to, this.total);
+    // Inside one chunk (a short file read in one piece): a view, no copy.
+    let cs = this.#start;
+    for (const c of this.#chunks) {
+      if (a >= cs && b <= cs + c.length) return { samples: c.subarray(a - cs, Math.max(a, b) - cs), start: a };
+      if (cs + c.length > a) break;
+      cs += c.length;
+    }
     const out = new Float32Array(Math.max(0, b - a));
     let pos = this.#start;
     for (const c of this.#chunks) {
