@@ -2,10 +2,11 @@ import type { Transcription } from '../spec/index.js';
 import { resolveJsonOptions, type JsonFormatOptions } from './options.js';
 import { checkTranscription } from './validate.js';
 
-const TRANSCRIPTION_KEYS = ['text', 'segments', 'speakers', 'language', 'durationSec', 'processingTimeSec', 'backend', 'warnings'];
+const TRANSCRIPTION_KEYS = ['text', 'segments', 'speakers', 'speakerTurns', 'language', 'durationSec', 'processingTimeSec', 'backend', 'warnings'];
 const SEGMENT_KEYS = ['start', 'end', 'text', 'confidence', 'speaker', 'words'];
 const WORD_KEYS = ['word', 'start', 'end', 'confidence', 'speaker'];
 const SPEAKER_KEYS = ['id', 'totalSec'];
+const TURN_KEYS = ['speaker', 'start', 'end'];
 
 /** Copies `o` with `keys` first, in that order, then any other keys in their own order. */
 function ordered(o: object, keys: readonly string[], nested?: Record<string, (v: unknown) => unknown>): Record<string, unknown> {
@@ -19,7 +20,7 @@ function ordered(o: object, keys: readonly string[], nested?: Record<string, (v:
 
 /**
  * The transcription as JSON, unchanged apart from key order: the spec's order for `Transcription`,
- * `Segment`, `Word` and `SpeakerInfo` keys (unknown keys follow, untouched), so that the output of
+ * `Segment`, `Word`, `SpeakerInfo` and `SpeakerTurn` keys (unknown keys follow, untouched), so that the output of
  * two backends can be diffed. Ends with a newline.
  *
  * @throws InvalidArgumentError for a malformed transcription or option.
@@ -33,6 +34,7 @@ export function toJson(t: Transcription, options?: JsonFormatOptions): string {
         ordered(s, SEGMENT_KEYS, { words: (ws) => (ws as object[]).map((w) => ordered(w, WORD_KEYS)) }),
       ),
     speakers: (sp) => (Array.isArray(sp) ? (sp as object[]).map((s) => ordered(s, SPEAKER_KEYS)) : sp),
+    speakerTurns: (ts) => (Array.isArray(ts) ? (ts as object[]).map((x) => ordered(x, TURN_KEYS)) : ts),
   });
   return `${JSON.stringify(value, null, o.pretty ? 2 : undefined)}\n`;
 }

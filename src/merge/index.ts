@@ -418,8 +418,8 @@ function round3(x: number): number {
  * Labels a transcription with speakers: every word gets the speaker of the turns that overlap it
  * most ({@link assignSpeakers}); a segment whose words change speaker is split at each change;
  * a segment without words takes the speaker overlapping its whole span most. `speakers` lists each
- * speaker of `turns` with its total speaking time (from the turns); `text` is rebuilt from the
- * segments.
+ * speaker of `turns` with its total speaking time (from the turns), `speakerTurns` the turns
+ * themselves (sorted by start); `text` is rebuilt from the segments.
  *
  * @param transcription - a result without (or with stale) speaker labels.
  * @param turns - speaker turns on the same timeline.
@@ -481,5 +481,9 @@ export function applyDiarization(
     segments,
     text: segments.map((s) => s.text).filter((t) => t !== '').join(' '),
     speakers: speakerStats(turns),
+    speakerTurns: [...turns]
+      .filter((t) => t.end > t.start)
+      .sort((a, b) => a.start - b.start || a.end - b.end)
+      .map((t) => ({ speaker: t.speaker, start: t.start, end: t.end })),
   };
 }

@@ -56,6 +56,12 @@ export interface Transcription {
   readonly segments: readonly Segment[];
   /** Speakers, when diarization ran. */
   readonly speakers?: readonly SpeakerInfo[];
+  /**
+   * Who spoke when, at the diarizer's resolution, sorted by start (when diarization ran). It
+   * covers speech the recogniser found no words in, and its bounds follow the voice rather than
+   * the word timestamps: draw a speaker timeline from this, read text from `segments`.
+   */
+  readonly speakerTurns?: readonly SpeakerTurn[];
   /** Language of the audio, where known (requested or detected). */
   readonly language?: string;
   /** Length of the audio in seconds. */

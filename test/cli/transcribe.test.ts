@@ -1,32 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIO_DIR, PROJECT_ROOT } from '../helpers/shared.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { AUDIO_DIR } from '../helpers/shared.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI from source, as a user would (through tsx). */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, HYBRID_ASR_DEBUG: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+type Run = CliRun;
+const cli = (...args: string[]): Promise<Run> => runCli(args);
 
 function expectNoStackTrace(r: Run): void {
   expect(r.stderr).not.toMatch(/^\s+at .+[(:]\d+/m);

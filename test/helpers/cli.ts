@@ -1,0 +1,27 @@
+/** Runs the real CLI from source, as a user would (through tsx), and collects its output. */
+import { spawn } from 'node:child_process';
+import { PROJECT_ROOT } from './shared.js';
+
+/** What a CLI run printed and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `hybrid-asr <args…>` from source in the project root; `env` adds to the environment. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, HYBRID_ASR_DEBUG: '0', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
