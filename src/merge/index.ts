@@ -3,7 +3,8 @@
  * changes and pauses, and per-speaker speaking time.
  *
  * Everything here is pure and runs in O((N + M) log M) for N words and M turns (a sort of the
- * turns, a binary search per word, then a sweep), never O(N·M).
+ * turns unless they come sorted, a sweep, then a look-up per word that sorted words skip), never
+ * O(N·M).
  *
  * @module
  */
@@ -77,119 +78,188 @@ function checkSpan(kind: string, i: number, start: unknown, end: unknown): void 
  * The turns of each speaker united (overlapping or touching turns of one speaker become one), cut
  * into elementary intervals between consecutive boundaries, each with the speakers active in it.
  * Speakers are numbered by first appearance (earliest turn start; equal starts by label).
+ *
+ * Some speaker starts or stops at every boundary, so an interval without speakers is never the
+ * first or the last one, nor next to another empty one: its neighbours on both sides have speakers.
  */
 interface Timeline {
   /** Boundaries, ascending; interval k is [bounds[k], bounds[k+1]). */
   readonly bounds: Float64Array;
-  /** Active speaker indices per interval. */
-  readonly active: readonly (readonly number[])[];
+  /**
+   * The speakers active in interval k are `speakers[first[k]]` … `speakers[first[k + 1] - 1]`,
+   * ascending (so the first-appearing one comes first).
+   */
+  readonly first: Int32Array;
+  /** Active speaker indices of all intervals, one after the other. */
+  readonly speakers: Int32Array;
   /** Speaker labels by index. */
   readonly labels: readonly string[];
 }
 
 function buildTimeline(turns: readonly SpeakerTurn[]): Timeline {
   const m = turns.length;
+  // Validate, and see whether the turns already come sorted by start (ties by label).
+  let sorted = true;
   for (let i = 0; i < m; i++) {
     const t = turns[i]!;
     checkSpan('turns', i, t?.start, t?.end);
     if (typeof t.speaker !== 'string' || t.speaker === '') {
       throw new InvalidArgumentError(`\`turns[${i}].speaker\` must be a non-empty string`);
     }
+    if (sorted && i > 0) {
+      const p = turns[i - 1]!;
+      if (t.start < p.start || (t.start === p.start && t.speaker < p.speaker)) sorted = false;
+    }
   }
-  // Sort by start (ties by label) through an index array: no per-turn allocations.
-  const order = new Uint32Array(m);
-  for (let i = 0; i < m; i++) order[i] = i;
-  order.sort((a, b) => {
-    const x = turns[a]!;
-    const y = turns[b]!;
-    return x.start - y.start || (x.speaker < y.speaker ? -1 : x.speaker > y.speaker ? 1 : 0);
-  });
+  // Otherwise sort through an index array: no per-turn allocations.
+  let order: Uint32Array | undefined;
+  if (!sorted) {
+    order = new Uint32Array(m);
+    for (let i = 0; i < m; i++) order[i] = i;
+    order.sort((a, b) => {
+      const x = turns[a]!;
+      const y = turns[b]!;
+      return x.start - y.start || (x.speaker < y.speaker ? -1 : x.speaker > y.speaker ? 1 : 0);
+    });
+  }
+  // Per speaker, unite its turns (taken in start order, so each speaker's unions come sorted).
+  // Unions open in start order, so their starts come out sorted; their ends may need a sort.
   const index = new Map<string, number>();
   const labels: string[] = [];
-  // Per speaker: union of its turns (taken in start order, so each speaker's list is sorted).
-  const curStart: number[] = [];
   const curEnd: number[] = [];
-  const evT: number[] = [];
-  const evCode: number[] = []; // speaker * 2 + (1 for start, 0 for end)
+  const openT = new Float64Array(m);
+  const openS = new Int32Array(m);
+  const closeT = new Float64Array(m);
+  const closeS = new Int32Array(m);
+  let nOpen = 0;
+  let nClose = 0;
   for (let k = 0; k < m; k++) {
-    const t = turns[order[k]!]!;
-    if (!(t.end > t.start)) continue;
+    const t = turns[order === undefined ? k : order[k]!]!;
+    const start = t.start;
+    const end = t.end;
+    if (!(end > start)) continue;
     let s = index.get(t.speaker);
     if (s === undefined) {
       s = labels.length;
       index.set(t.speaker, s);
       labels.push(t.speaker);
-      curStart.push(t.start);
-      curEnd.push(t.end);
+      curEnd.push(end);
+    } else if (start <= curEnd[s]!) {
+      if (end > curEnd[s]!) curEnd[s] = end;
       continue;
-    }
-    if (t.start <= curEnd[s]!) {
-      if (t.end > curEnd[s]!) curEnd[s] = t.end;
     } else {
-      evT.push(curStart[s]!, curEnd[s]!);
-      evCode.push(s * 2 + 1, s * 2);
-      curStart[s] = t.start;
-      curEnd[s] = t.end;
+      closeT[nClose] = curEnd[s]!;
+      closeS[nClose++] = s;
+      curEnd[s] = end;
     }
+    openT[nOpen] = start;
+    openS[nOpen++] = s;
   }
   for (let s = 0; s < labels.length; s++) {
-    evT.push(curStart[s]!, curEnd[s]!);
-    evCode.push(s * 2 + 1, s * 2);
+    closeT[nClose] = curEnd[s]!;
+    closeS[nClose++] = s;
   }
-  const n = evT.length;
-  const times = Float64Array.from(evT);
-  const codes = Int32Array.from(evCode);
-  const ev = new Uint32Array(n);
-  for (let i = 0; i < n; i++) ev[i] = i;
-  // Ends before starts at the same time, so touching turns of two speakers do not overlap.
-  ev.sort((a, b) => times[a]! - times[b]! || (codes[a]! & 1) - (codes[b]! & 1));
-  const bounds: number[] = [];
-  const active: number[][] = [];
-  const live: number[] = [];
-  let i = 0;
-  while (i < n) {
-    const t = times[ev[i]!]!;
-    while (i < n && times[ev[i]!] === t) {
-      const c = codes[ev[i]!]!;
-      const s = c >> 1;
-      if (c & 1) {
-        // keep `live` sorted (it holds the few speakers active at once)
-        let p = live.length;
-        live.push(s);
-        while (p > 0 && live[p - 1]! > s) {
-          live[p] = live[p - 1]!;
-          p--;
-        }
-        live[p] = s;
-      } else {
-        const p = live.indexOf(s);
-        if (p >= 0) live.splice(p, 1);
-      }
-      i++;
+  let closeOrder: Uint32Array | undefined;
+  for (let j = 1; j < nClose; j++) {
+    if (closeT[j]! < closeT[j - 1]!) {
+      closeOrder = new Uint32Array(nClose);
+      for (let i = 0; i < nClose; i++) closeOrder[i] = i;
+      closeOrder.sort((a, b) => closeT[a]! - closeT[b]!);
+      break;
     }
-    bounds.push(t);
-    active.push(live.length === 0 ? EMPTY : live.slice());
   }
-  // The last boundary closes the last interval; drop its (empty) trailing set.
-  active.pop();
-  return { bounds: Float64Array.from(bounds), active, labels };
+  // Sweep the starts and ends together; at equal times ends go first, so touching turns of two
+  // speakers do not overlap.
+  const live = new Int32Array(labels.length); // sorted; it holds the few speakers active at once
+  let nLive = 0;
+  const bounds = new Float64Array(nOpen + nClose);
+  const first = new Int32Array(nOpen + nClose);
+  let speakers = new Int32Array(nOpen + nClose + 16);
+  let nB = 0;
+  let nSp = 0;
+  let a = 0;
+  let c = 0;
+  while (a < nOpen || c < nClose) {
+    const ta = a < nOpen ? openT[a]! : Infinity;
+    const tc = c < nClose ? closeT[closeOrder === undefined ? c : closeOrder[c]!]! : Infinity;
+    const t = ta < tc ? ta : tc;
+    for (; c < nClose; c++) {
+      const j = closeOrder === undefined ? c : closeOrder[c]!;
+      if (closeT[j] !== t) break;
+      const s = closeS[j]!;
+      let p = 0;
+      while (live[p] !== s) p++;
+      for (nLive--; p < nLive; p++) live[p] = live[p + 1]!;
+    }
+    for (; a < nOpen && openT[a] === t; a++) {
+      const s = openS[a]!;
+      let p = nLive++;
+      while (p > 0 && live[p - 1]! > s) {
+        live[p] = live[p - 1]!;
+        p--;
+      }
+      live[p] = s;
+    }
+    bounds[nB] = t;
+    first[nB++] = nSp;
+    if (nSp + nLive > speakers.length) {
+      const grown = new Int32Array(Math.max(2 * speakers.length, nSp + nLive));
+      grown.set(speakers.subarray(0, nSp));
+      speakers = grown;
+    }
+    for (let p = 0; p < nLive; p++) speakers[nSp++] = live[p]!;
+  }
+  // Interval k < nB - 1 ends where interval k + 1 begins: first[k + 1]. Nobody is active after the
+  // last boundary, so first[nB - 1] === nSp.
+  return { bounds: bounds.subarray(0, nB), first: first.subarray(0, nB), speakers: speakers.subarray(0, nSp), labels };
 }
 
-const EMPTY: number[] = [];
+/**
+ * Overlaps, and distances to turns, that differ by at most this many seconds count as equal, so
+ * that rounding (in doubles, 0.1 + 0.2 > 0.3) does not break ties that the times themselves make.
+ */
+const TIE_EPS = 1e-9;
 
-/** Index of the last boundary <= x, or -1. */
-function lastAtOrBefore(bounds: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = bounds.length - 1;
-  let ans = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (bounds[mid]! <= x) {
-      ans = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
+/**
+ * Finds the last boundary <= x (-1 before the first). An even grid of buckets over the boundaries
+ * narrows the binary search to a bucket, so evenly spread boundaries take O(1) per look-up (words
+ * out of order, midpoints), and O(log n) at worst.
+ */
+function makeLocate(bounds: Float64Array): (x: number) => number {
+  const n = bounds.length;
+  if (n < 2) return (x) => (n === 1 && bounds[0]! <= x ? 0 : -1);
+  const lo0 = bounds[0]!;
+  const hi0 = bounds[n - 1]!;
+  const nBk = n;
+  const scale = nBk / (hi0 - lo0);
+  // bucket[j]: the last boundary <= the start of bucket j.
+  const bucket = new Int32Array(nBk + 1);
+  for (let j = 0, p = 0; j <= nBk; j++) {
+    const edge = lo0 + j / scale;
+    while (p + 1 < n && bounds[p + 1]! <= edge) p++;
+    bucket[j] = p;
   }
-  return ans;
+  return (x) => {
+    if (!(x >= lo0)) return -1;
+    if (x >= hi0) return n - 1;
+    let j = Math.floor((x - lo0) * scale);
+    if (!(j < nBk)) j = nBk - 1;
+    let lo = bucket[j]!;
+    let hi = bucket[j + 1]! + 1;
+    if (hi > n - 1) hi = n - 1;
+    // Rounding may put x in a neighbouring bucket: then search everything.
+    if (!(bounds[lo]! <= x && x < bounds[hi]!)) {
+      lo = 0;
+      hi = n - 1;
+    }
+    // bounds[lo] <= x < bounds[hi]
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (bounds[mid]! <= x) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  };
 }
 
 /**
@@ -197,13 +267,21 @@ function lastAtOrBefore(bounds: Float64Array, x: number): number {
  *
  * - Overlap is measured against the union of each speaker's turns (turns may overlap, touch, be
  *   split into pieces, and come in any order).
- * - A word that overlaps no turn takes the nearest turn's speaker within `gapThreshold`, else it
- *   gets no `speaker` (any `speaker` it had is removed).
- * - Near-ties (within `speakerTolerance` seconds of overlap) go to the speaker active at the word's
- *   midpoint, then to the speaker whose first turn comes first.
+ * - Near-ties (within `speakerTolerance` seconds of overlap, when it is above 0) go to the speaker
+ *   active at the word's midpoint.
+ * - A zero-length word takes the speaker active at its position.
+ * - A word that overlaps no turn takes the speaker of the nearest turn when that turn ends at most
+ *   `gapThreshold` seconds before the word starts, or starts at most that long after it ends; else
+ *   it gets no `speaker` (any `speaker` it had is removed).
+ * - Every remaining tie (equal overlap, several speakers at the midpoint or position, turns on both
+ *   sides of a gap equally near) goes to the speaker whose first turn starts first, then to the
+ *   lower label. Overlaps and distances within 1 ns of each other count as equal, so floating-point
+ *   rounding does not break a tie (in doubles, 0.1 + 0.2 is a hair above 0.3).
+ *   Turns without length count for nothing.
  *
  * Each word is labelled independently of the others, so the result does not depend on how the words
- * are split into calls. Words come back in their input order; they need not be sorted.
+ * are split into calls. Words come back in their input order; they need not be sorted (sorted words
+ * and turns are the fast case: no sort, and no search per word).
  * Runs in O(M log M + N log M + K) for M turns, N words and K elementary turn intervals crossed by
  * the words (K ≤ N + 2M when words do not overlap one another).
  *
@@ -223,101 +301,112 @@ export function assignSpeakers(
   const tolerance = checkNonNegative('speakerTolerance', o.speakerTolerance);
   if (!Array.isArray(words)) throw new InvalidArgumentError('`words` must be an array');
   if (!Array.isArray(turns)) throw new InvalidArgumentError('`turns` must be an array');
-  words.forEach((w, i) => checkSpan('words', i, w?.start, w?.end));
-  const tl = buildTimeline(turns);
-  const { bounds, active, labels } = tl;
-  const nIv = active.length;
-  // Nearest non-empty interval to the left / right of each interval, for gap filling.
-  const prevNonEmpty = new Int32Array(nIv);
-  const nextNonEmpty = new Int32Array(nIv);
-  for (let k = 0, last = -1; k < nIv; k++) {
-    if (active[k]!.length > 0) last = k;
-    prevNonEmpty[k] = last;
+  const n = words.length;
+  for (let i = 0; i < n; i++) {
+    const w = words[i];
+    checkSpan('words', i, w?.start, w?.end);
   }
-  for (let k = nIv - 1, next = -1; k >= 0; k--) {
-    if (active[k]!.length > 0) next = k;
-    nextNonEmpty[k] = next;
-  }
+  const { bounds, first, speakers, labels } = buildTimeline(turns);
+  const nB = bounds.length;
+  const nIv = nB - 1; // number of intervals (-1 without turns)
+  const locate = makeLocate(bounds);
   const overlap = new Float64Array(labels.length);
-  const touched: number[] = [];
-  let hint = 0;
-  const out = new Array<Word>(words.length);
-  for (let i = 0; i < words.length; i++) {
+  const touched = new Int32Array(labels.length);
+  const out = new Array<Word>(n);
+  let k = -1; // last boundary <= the current word's start; words usually come sorted, so try the last one first
+  for (let i = 0; i < n; i++) {
     const w = words[i]!;
-    const speaker = nIv === 0 ? undefined : pick(w.start, w.end);
-    // Built field by field: much faster than rest/spread on millions of words.
-    const o: { -readonly [K in keyof Word]: Word[K] } = { word: w.word, start: w.start, end: w.end };
-    if (w.confidence !== undefined) o.confidence = w.confidence;
-    if (speaker !== undefined) o.speaker = speaker;
-    out[i] = o;
+    const start = w.start;
+    const end = w.end;
+    let sp = -1;
+    if (nIv > 0) {
+      if (k < 0 || bounds[k]! > start || (k + 1 < nB && bounds[k + 1]! <= start)) {
+        if (k >= 0 && k + 2 < nB && bounds[k + 1]! <= start && start < bounds[k + 2]!) k++;
+        else k = locate(start);
+      }
+      // Fast path: the word lies inside one interval with a single speaker.
+      sp =
+        k >= 0 && k < nIv && end <= bounds[k + 1]! && first[k + 1]! - first[k]! === 1
+          ? speakers[first[k]!]!
+          : pick(start, end, k);
+    }
+    const label = sp < 0 ? undefined : labels[sp];
+    const c = w.confidence;
+    // One literal per shape: much faster than adding fields one by one, or rest/spread.
+    out[i] =
+      label === undefined
+        ? c === undefined
+          ? { word: w.word, start, end }
+          : { word: w.word, start, end, confidence: c }
+        : c === undefined
+          ? { word: w.word, start, end, speaker: label }
+          : { word: w.word, start, end, confidence: c, speaker: label };
   }
   return out;
 
-  function pick(start: number, end: number): string | undefined {
-    // Words usually come sorted: walk on from the previous word's interval, else binary search.
-    let k: number;
-    if (hint < bounds.length && bounds[hint]! <= start && (hint + 1 >= bounds.length || bounds[hint + 1]! > start)) k = hint;
-    else if (hint + 2 < bounds.length && bounds[hint + 1]! <= start && bounds[hint + 2]! > start) k = hint + 1;
-    else k = Math.max(0, lastAtOrBefore(bounds, start));
-    hint = k;
-    touched.length = 0;
-    for (; k < nIv && bounds[k]! < end; k++) {
-      const a = Math.max(start, bounds[k]!);
-      const b = Math.min(end, bounds[k + 1]!);
+  /** Whether speaker `s` is active in interval `iv`. */
+  function activeIn(iv: number, s: number): boolean {
+    if (iv < 0 || iv >= nIv) return false;
+    for (let j = first[iv]!, e = first[iv + 1]!; j < e; j++) if (speakers[j] === s) return true;
+    return false;
+  }
+
+  /** The speaker of a word [start, end], k being the last boundary <= start; -1 for none. */
+  function pick(start: number, end: number, k: number): number {
+    let nT = 0;
+    for (let iv = Math.max(0, k); iv < nIv && bounds[iv]! < end; iv++) {
+      const a = Math.max(start, bounds[iv]!);
+      const b = Math.min(end, bounds[iv + 1]!);
       if (b <= a) continue;
-      for (const s of active[k]!) {
-        if (overlap[s] === 0) touched.push(s);
+      for (let j = first[iv]!, e = first[iv + 1]!; j < e; j++) {
+        const s = speakers[j]!;
+        if (overlap[s] === 0) touched[nT++] = s;
         overlap[s]! += b - a;
       }
     }
-    if (touched.length > 0) {
-      let best = -1;
-      let second = -1;
-      for (const s of touched) {
-        if (best < 0 || overlap[s]! > overlap[best]! || (overlap[s] === overlap[best] && s < best)) {
-          second = best;
-          best = s;
-        } else if (second < 0 || overlap[s]! > overlap[second]! || (overlap[s] === overlap[second] && s < second)) {
-          second = s;
+    if (nT > 0) {
+      let max = 0;
+      for (let j = 0; j < nT; j++) if (overlap[touched[j]!]! > max) max = overlap[touched[j]!]!;
+      // The first-appearing speaker among those tied for the most overlap, and how many are near it.
+      let winner = -1;
+      let nNear = 0;
+      for (let j = 0; j < nT; j++) {
+        const s = touched[j]!;
+        const behind = max - overlap[s]!;
+        if (behind <= TIE_EPS && (winner < 0 || s < winner)) winner = s;
+        if (behind <= TIE_EPS || behind < tolerance) nNear++;
+      }
+      if (tolerance > 0 && nNear > 1) {
+        // Near-tie: the first-appearing candidate active at the midpoint, else the first-appearing one.
+        const km = locate((start + end) / 2);
+        let any = -1;
+        let atMid = -1;
+        for (let j = 0; j < nT; j++) {
+          const s = touched[j]!;
+          const behind = max - overlap[s]!;
+          if (!(behind <= TIE_EPS || behind < tolerance)) continue;
+          if (any < 0 || s < any) any = s;
+          if ((atMid < 0 || s < atMid) && activeIn(km, s)) atMid = s;
         }
+        winner = atMid >= 0 ? atMid : any;
       }
-      let winner = best;
-      if (second >= 0 && overlap[best]! - overlap[second]! < tolerance) {
-        const mid = (start + end) / 2;
-        const km = lastAtOrBefore(bounds, mid);
-        const here = km >= 0 && km < nIv ? active[km]! : [];
-        const candidates = touched.filter((s) => overlap[best]! - overlap[s]! < tolerance);
-        const atMid = candidates.filter((s) => here.includes(s));
-        winner = Math.min(...(atMid.length > 0 ? atMid : candidates));
-      }
-      for (const s of touched) overlap[s] = 0;
-      return labels[winner];
+      for (let j = 0; j < nT; j++) overlap[touched[j]!] = 0;
+      return winner;
     }
-    // No overlap (a zero-length word inside a turn counts as overlap via its position).
-    const km = lastAtOrBefore(bounds, start);
-    if (km >= 0 && km < nIv && active[km]!.length > 0) {
-      return labels[Math.min(...active[km]!)];
-    }
-    let bestDist = Infinity;
-    let bestLabel: number | undefined;
-    const left = km < 0 ? -1 : prevNonEmpty[Math.min(km, nIv - 1)]!;
-    if (left >= 0) {
-      const d = start - bounds[left + 1]!;
-      if (d < bestDist) {
-        bestDist = d;
-        bestLabel = Math.min(...active[left]!);
-      }
-    }
-    const rightFrom = km + 1;
-    const right = rightFrom < nIv ? nextNonEmpty[rightFrom]! : -1;
-    if (right >= 0) {
-      const d = bounds[right]! - end;
-      if (d < bestDist) {
-        bestDist = d;
-        bestLabel = Math.min(...active[right]!);
-      }
-    }
-    return bestLabel !== undefined && bestDist <= gapThreshold ? labels[bestLabel] : undefined;
+    // No overlap. A zero-length word inside a turn takes the speaker active there.
+    if (k >= 0 && k < nIv && first[k + 1]! > first[k]!) return speakers[first[k]!]!;
+    // Else the word is in a gap: before the first boundary (k = -1), in an empty interval (whose
+    // neighbours have speakers), or at or after the last boundary (k = nIv).
+    const left = k < 0 ? -1 : k === nIv ? nIv - 1 : k - 1;
+    const right = k < nIv ? k + 1 : -1; // k = -1: interval 0
+    const dLeft = left >= 0 ? start - bounds[left + 1]! : Infinity;
+    const dRight = right >= 0 ? bounds[right]! - end : Infinity;
+    const d = Math.min(dLeft, dRight);
+    if (!(d <= gapThreshold + TIE_EPS)) return -1;
+    // The first-appearing speaker of the nearer side; of both sides when equally near.
+    const l = dLeft - d <= TIE_EPS ? speakers[first[left]!]! : Infinity;
+    const r = dRight - d <= TIE_EPS ? speakers[first[right]!]! : Infinity;
+    return Math.min(l, r);
   }
 }
 
