@@ -23,6 +23,7 @@ import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
 import { type ResolvedModel, probeModelInSubprocess, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
 import { VoiceActivityDetector } from '../../vad/index.js';
+import { TrailingSilence } from './endpoint.js';
 import { type NativeBackendOptions, type ResolvedNativeOptions, resolveNativeOptions } from './options.js';
 import { type SherpaResult, segmentFromResult } from './words.js';
 import type { Diarizer } from '../../diarization/index.js';
@@ -62,6 +63,8 @@ interface Loaded {
 
 /** Silence after speech that lets the VAD end an utterance early (fast endpointing), seconds. */
 const FAST_ENDPOINT_SILENCE_SEC = 0.1;
+/** Fast endpointing on frame energy: 0.1 s of frames 35 dB under the utterance's loudest. */
+const ENERGY_ENDPOINT = { silenceSec: 0.1, dropDb: 35, minSpeechSec: 0.2 } as const;
 /** Silence appended at the end of a stream so the last partial chunk is decoded. */
 const TAIL_PAD_SEC = 0.6;
 /** Audio fed to the online recognizer per step when transcribing a file, seconds. */
@@ -482,23 +485,39 @@ export class NativeBackend implements ASRBackend {
         const run = new OnlineRun(l.online, rate);
         // Fast endpointing: when a VAD is available, an utterance is finalised as soon as the VAD
         // hears its speech end, instead of after the model's trailing-silence rule.
+        // On clean audio, frame energy hears the end sooner still (TrailingSilence).
         const endVad = l.vad && this.#o.fastEndpoint ? await VoiceActivityDetector.create({ model: l.vad, minSilenceSec: FAST_ENDPOINT_SILENCE_SEC, maxSpeechSec: l.maxSegmentSec }) : undefined;
+        const endEnergy = this.#o.fastEndpoint ? new TrailingSilence(rate, ENERGY_ENDPOINT) : undefined;
         let lastPartial = '';
+        /** Where the last utterance was cut, seconds: later VAD news about earlier speech is stale. */
+        let cutSec = 0;
         for await (const chunk of audio) {
           throwIfAborted(signal);
-          const samples = norm.push(chunk);
-          const r = run.feed(samples);
-          const speechEnded = endVad !== undefined && endVad.push(samples).length > 0;
-          if (r.final) {
-            lastPartial = '';
-            yield { type: 'final', segment: r.final };
-          } else if (speechEnded && lastPartial !== '') {
-            lastPartial = '';
-            const seg = run.flushUtterance();
-            if (seg) yield { type: 'final', segment: seg };
-          } else if (partials && r.text !== lastPartial && r.text !== '') {
-            lastPartial = r.text;
-            yield { type: 'partial', text: r.text, start: run.segmentStartSec, end: run.samples / rate };
+          let rest = norm.push(chunk);
+          // A chunk is fed up to where its utterance's speech ended (the next one may start in
+          // the same chunk), the utterance is finalised there, then the rest is fed.
+          while (rest.length > 0) {
+            const n = endEnergy ? endEnergy.push(rest) : rest.length;
+            const samples = rest.subarray(0, n);
+            rest = rest.subarray(n);
+            const r = run.feed(samples);
+            const vadEnded = endVad !== undefined && endVad.push(samples).some((seg) => seg.end > cutSec);
+            const energyEnded = endEnergy?.ended === true;
+            if (r.final) {
+              lastPartial = '';
+              cutSec = run.samples / rate;
+              endEnergy?.reset();
+              yield { type: 'final', segment: r.final };
+            } else if (energyEnded || (vadEnded && lastPartial !== '')) {
+              lastPartial = '';
+              cutSec = run.samples / rate;
+              endEnergy?.reset();
+              const seg = run.flushUtterance();
+              if (seg) yield { type: 'final', segment: seg };
+            } else if (partials && r.text !== lastPartial && r.text !== '') {
+              lastPartial = r.text;
+              yield { type: 'partial', text: r.text, start: run.segmentStartSec, end: run.samples / rate };
+            }
           }
           await yieldToLoop();
         }

@@ -65,11 +65,12 @@ export interface NativeBackendOptions {
   /** Endpoint rules for streaming models. */
   readonly endpoint?: EndpointOptions;
   /**
-   * Streaming models in `transcribeStream()`: finalise an utterance as soon as the VAD hears its
-   * speech end (~0.2 s of silence) rather than waiting for the model's trailing-silence rule.
-   * Needs the VAD model (`vadModel`); without one the model's own endpointing is used. Opt-in:
-   * it splits utterances at short pauses, and resuming a server stream across such splits is not
-   * yet reliable.
+   * Streaming models in `transcribeStream()`: finalise an utterance as soon as its speech ends
+   * instead of waiting for the model's trailing-silence rule (about 1.3 s with the test model):
+   * after 0.1 s of frames 35 dB under the utterance's loudest (clean audio: the final comes about
+   * 0.11 s after the voice stops), or when the VAD (`vadModel`, if any) hears the end (noisy audio,
+   * about 0.3 s). Opt-in: it splits utterances at short pauses, which costs a little accuracy, and
+   * resuming a server stream across such splits is not yet reliable.
    * @defaultValue false
    */
   readonly fastEndpoint?: boolean;
