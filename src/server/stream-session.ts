@@ -38,6 +38,11 @@ class ChunkQueue implements AsyncIterable<AudioChunk> {
   #ended = false;
   #wake: (() => void) | undefined;
   onDrain: (() => void) | undefined;
+  /**
+   * Samples the consumer has finished with: a chunk counts once the consumer asks for the next
+   * one (a recogniser has then fed it to the model, and any utterance in it is open).
+   */
+  processed = 0;
 
   get size(): number {
     return this.#items.length;
@@ -59,6 +64,7 @@ class ChunkQueue implements AsyncIterable<AudioChunk> {
       if (c !== undefined) {
         if (this.#items.length < HIGH_WATER_CHUNKS / 2) this.onDrain?.();
         yield c;
+        this.processed += c.samples.length;
         continue;
       }
       if (this.#ended) return;
@@ -252,9 +258,11 @@ export class StreamSession {
     this.#received += n;
     queue.push({ samples, sampleRate: this.#sampleRate, channels: 1 });
     if (queue.size > HIGH_WATER_CHUNKS && !this.#ws.isPaused) this.#ws.pause();
-    // With no utterance open, silence older than the lag can be acknowledged.
+    // With no utterance open, silence older than the lag can be acknowledged: older than the lag
+    // behind what the recogniser has processed, not behind what arrived (under load the
+    // recogniser runs behind, and speech it has not reached yet must stay unacknowledged).
     if (this.#streaming && !this.#utteranceOpen) {
-      const candidate = this.#received - this.#samples(this.#host.silenceAckLagSec);
+      const candidate = this.#base + queue.processed - this.#samples(this.#host.silenceAckLagSec);
       if (candidate > this.#ack) this.#ack = candidate;
       if (this.#ack - this.#lastAckSent >= this.#sampleRate / 2) this.#sendAck();
     }
