@@ -19,6 +19,8 @@ export interface CliBackendOptions {
   readonly streaming?: boolean;
   /** Whether speaker diarization was asked for. */
   readonly diarize?: boolean;
+  /** `--fast-endpoint` (stream): finalise utterances as soon as their speech ends. */
+  readonly fastEndpoint?: boolean;
   /** `--tier` (auto). */
   readonly tier?: string;
   /** `--fallback` (auto). */
@@ -53,6 +55,7 @@ async function createNative(options: CliBackendOptions): Promise<NativeBackend> 
     model,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(speakerModel !== undefined ? { speakerModel } : {}),
+    ...(options.fastEndpoint === true ? { fastEndpoint: true } : {}),
   });
   await backend.load();
   return backend;
