@@ -111,6 +111,28 @@ class FaultProxy {
   }
 }
 
+/** Native + remote streaming backends (the streaming test model) under a manager in remote mode. */
+function streamingHybrid(url: string, backoffInitialMs: number, backoffMaxMs: number): { native: NativeBackend; remote: RemoteBackend; hybrid: HybridManager } {
+  const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
+  const remote = new RemoteBackend({
+    baseUrl: `${url}/v1`,
+    model: 'tiny-ctc-en-streaming',
+    streamModel: 'tiny-ctc-en-streaming',
+    maxRetries: 0,
+    healthTimeoutMs: 500,
+    reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
+  });
+  const hybrid = new HybridManager({
+    native,
+    remote,
+    tier: 'pro-cloud',
+    mode: 'remote',
+    settings: new MemorySettingsStore(),
+    network: { intervalMs: 60_000, backoffInitialMs, backoffMaxMs },
+  });
+  return { native, remote, hybrid };
+}
+
 describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, CLIP])('hybrid manager through the real parts', () => {
   let long: Float32Array;
   let nativeAlone: TranscriptionEvent[];
@@ -186,23 +208,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
 
   it('kill -9 the server mid-stream: native continues from the un-finalised audio; every second once, no lost or duplicated words', async () => {
     serve = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
-    const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
-    const remote = new RemoteBackend({
-      baseUrl: `${serve.url}/v1`,
-      model: 'tiny-ctc-en-streaming',
-      streamModel: 'tiny-ctc-en-streaming',
-      maxRetries: 0,
-      healthTimeoutMs: 500,
-      reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
-    });
-    const hybrid = new HybridManager({
-      native,
-      remote,
-      tier: 'pro-cloud',
-      mode: 'remote',
-      settings: new MemorySettingsStore(),
-      network: { intervalMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1000 },
-    });
+    const { native, remote, hybrid } = streamingHybrid(serve.url, 200, 1000);
     const switches: BackendSwitchEvent[] = [];
     hybrid.on('backend-switch', (e) => switches.push(e));
     const remoteLog: string[] = [];
@@ -280,23 +286,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
     const s = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
     const proxy = new FaultProxy(Number(new URL(s.url).port));
     const base = await proxy.listen();
-    const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
-    const remote = new RemoteBackend({
-      baseUrl: `${base}/v1`,
-      model: 'tiny-ctc-en-streaming',
-      streamModel: 'tiny-ctc-en-streaming',
-      maxRetries: 0,
-      healthTimeoutMs: 500,
-      reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
-    });
-    const hybrid = new HybridManager({
-      native,
-      remote,
-      tier: 'pro-cloud',
-      mode: 'remote',
-      settings: new MemorySettingsStore(),
-      network: { intervalMs: 60_000, backoffInitialMs: 100, backoffMaxMs: 400 },
-    });
+    const { native, remote, hybrid } = streamingHybrid(base, 100, 400);
     const log: string[] = [];
     hybrid.on('online', () => log.push('online'));
     hybrid.on('offline', () => log.push('offline'));
