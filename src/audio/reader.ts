@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
@@ -197,7 +198,65 @@ const SMALL_FILE = 1024 * 1024;
 
 const fmtNum = (n: number): string => n.toLocaleString('en-US');
 
+/** A WAV whose RIFF size says it is all there (not still being written, not truncated). */
+function isCompleteRiff(bytes: Buffer): boolean {
+  const riff = bytes.length >= 8 ? bytes.readUInt32LE(4) : 0;
+  return riff > 0 && riff !== 0xffffffff && riff + 8 <= bytes.length;
+}
+
+/**
+ * A small, complete regular file read in one synchronous call, or `undefined` for anything else
+ * (which then takes the asynchronous path, with its typed errors). From the page cache this is
+ * tens of microseconds — far less than the four thread-pool round trips of an asynchronous
+ * open/stat/read/close (~0.5 ms, which is 5 % of decoding a 4 s clip). Only regular files are
+ * opened here (stat first), so a FIFO or device can't stall the event loop.
+ */
+function readSmallFileSync(path: string): Buffer | undefined {
+  let fd: number;
+  let size: number;
+  try {
+    // stat before open: opening a FIFO would block, or release a writer waiting on it.
+    const st = statSync(path);
+    if (!st.isFile() || st.size > SMALL_FILE) return undefined;
+    size = st.size;
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    // One byte more than the size seen: a file that grew in between is left to the async path.
+    const bytes = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = readSync(fd, bytes, got, bytes.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got > size) return undefined;
+    const head = bytes.subarray(0, got);
+    return isCompleteRiff(head) ? head : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A byte source over one in-memory buffer. */
+function bufferSource(bytes: Buffer, signal: AbortSignal | undefined): ByteSource {
+  return new ByteSource(
+    (async function* () {
+      yield bytes;
+    })(),
+    async () => {},
+    bytes.length,
+    signal,
+  );
+}
+
 async function openFile(path: string, signal: AbortSignal | undefined): Promise<ByteSource> {
+  const small = readSmallFileSync(path);
+  if (small) return bufferSource(small, signal);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -236,18 +295,9 @@ async function openFile(path: string, signal: AbortSignal | undefined): Promise<
       await fh.close().catch(() => {});
       throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
     }
-    const riff = head.length >= 8 ? head.readUInt32LE(4) : 0;
-    if (riff > 0 && riff !== 0xffffffff && riff + 8 <= head.length) {
+    if (isCompleteRiff(head)) {
       await fh.close().catch(() => {});
-      const whole = head;
-      return new ByteSource(
-        (async function* () {
-          yield whole;
-        })(),
-        async () => {},
-        whole.length,
-        signal,
-      );
+      return bufferSource(head, signal);
     }
   }
   let closed = false;
@@ -537,9 +587,12 @@ function validateOptions(options: OpenAudioOptions): void {
  * iteration.
  *
  * Memory does not grow with the length of the input: the source (file, stream, iterable) is
- * pulled only as the consumer asks for chunks, at most about one chunk ahead. Files are read
- * with a `FileHandle` in pieces of at most 1 MiB and closed when iteration ends, breaks or fails,
- * or on {@link AudioReader.close}; streams are destroyed (iterables `return()`ed) likewise.
+ * pulled only as the consumer asks for chunks, at most about one chunk ahead. A regular file of
+ * at most 1 MiB holding a complete WAV is read in one synchronous call and closed at once (tens of
+ * microseconds from the page cache, cheaper than the thread-pool round trips of an asynchronous
+ * read); other files are read with a `FileHandle` in pieces of at most 1 MiB and closed when
+ * iteration ends, breaks or fails, or on {@link AudioReader.close}; streams are destroyed
+ * (iterables `return()`ed) likewise.
  *
  * WAV handling: PCM 8 (unsigned), 16, 24, 32-bit and IEEE float 32/64-bit, plain or
  * WAVE_FORMAT_EXTENSIBLE; up to 64 channels (averaged); 1 Hz…768 kHz (resampled with

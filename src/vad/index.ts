@@ -18,6 +18,11 @@ export interface SpeechSegment {
   readonly end: number;
   /** The segment's samples (mono, at the detector's rate). */
   readonly samples: Float32Array;
+  /**
+   * True when speech goes straight on after `end`: the segment was cut at the length limit
+   * (`maxSpeechSec`) rather than ended by a pause. Absent otherwise.
+   */
+  readonly continues?: boolean;
 }
 
 /** Options of {@link VoiceActivityDetector.create}. */
@@ -193,9 +198,13 @@ export class VoiceActivityDetector {
       this.#vad.pop();
       // sherpa's maxSpeechDuration only raises the threshold for a while; it is no hard limit
       // (a 2 s limit gave 4.6 s segments), so longer segments are cut here.
+      // Silero ends a segment at a pause, except past maxSpeechDuration, where sherpa raises the
+      // threshold until it can end it: a segment that long may stop in running speech.
+      const forcedEnd = samples.length >= this.#maxSamples;
       for (const [a, b] of splitPoints(samples, this.#maxSamples, this.sampleRate)) {
         const s = seg.start + a;
-        out.push({ start: s / this.sampleRate, end: (s + (b - a)) / this.sampleRate, samples: samples.subarray(a, b) });
+        const continues = b < samples.length || forcedEnd;
+        out.push({ start: s / this.sampleRate, end: (s + (b - a)) / this.sampleRate, samples: samples.subarray(a, b), ...(continues ? { continues } : {}) });
       }
     }
     return out;

@@ -69,8 +69,14 @@ d('VoiceActivityDetector (Silero VAD through sherpa-onnx)', () => {
     const longest = clips().map((c) => segs.filter((s) => s.start >= c.start && s.end <= c.end));
     expect(longest.some((p) => p.length >= 2)).toBe(true);
     for (const pieces of longest) for (let i = 1; i < pieces.length; i++) expect(pieces[i]!.start).toBeGreaterThanOrEqual(pieces[i - 1]!.end - 1e-9);
+    // `continues` marks the pieces cut at the limit: every piece but an utterance's last.
+    for (const pieces of longest.filter((p) => p.length >= 2)) {
+      for (const p of pieces.slice(0, -1)) expect(p.continues).toBe(true);
+    }
     const normal = run((vad.reset(), vad), audio, 1600);
     expect(Math.max(...normal.map((s) => s.end - s.start))).toBeGreaterThan(1.5);
+    // With the default limit every clip ends at its pause: nothing continues.
+    expect(normal.filter((s) => s.continues)).toEqual([]);
   });
 
   it('finds nothing in silence, and a segment still open at the end is flushed by finish()', () => {

@@ -367,30 +367,36 @@ export class NativeBackend implements ASRBackend {
       const offset = start / rate;
       const end = offset + samples.length / rate;
       const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
-      s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate) : samples });
+      // Silence after the piece only: CTC needs a few frames past the last word to emit it;
+      // before it there is real context already (a left pad measured no better, and costs time).
+      s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate, false) : samples });
       const r = await l.offline!.decodeAsync(s);
-      const p = pad ? PAD_SEC : 0;
-      const found = segmentFromResult(r, offset - p, end + p);
+      const found = segmentFromResult(r, offset, end + (pad ? PAD_SEC : 0));
+      let floor = -Infinity;
       if (Number.isFinite(cut)) {
         // The previous piece ends right here (a forced cut in continuous speech): both decodes
         // saw the audio around the cut, so each keeps only the words on its side of it.
         const prev = segments.pop();
         const kept = prev && keepWords(prev, -Infinity, cut);
         if (kept) segments.push(kept);
+        // Two decodes time the words at the cut independently: keep the timeline monotonic.
+        floor = kept?.words.at(-1)?.end ?? -Infinity;
       }
-      const seg = found && keepWords(clampSegment(found, offset, end), cut, Infinity);
+      const mine = found && keepWords(clampSegment(found, offset, end), cut, Infinity);
+      const seg = mine && floor > mine.start ? clampSegment(mine, floor, end) : mine;
       if (seg) segments.push(seg);
     };
     /** VAD pieces waiting for their right-hand context. */
     const queue: { start: number; end: number; left: number; right: number; cut: number }[] = [];
     let last: { end: number; right: number } | undefined;
-    const enqueue = (pieces: { start: number; end: number }[], inSpeech: boolean): void => {
+    const enqueue = (pieces: { start: number; end: number; continues?: boolean }[]): void => {
       for (const [i, piece] of pieces.entries()) {
         const next = pieces[i + 1];
-        const contiguous = last !== undefined && piece.start - last.end < 2 * CONTEXT_SEC;
-        // Speech that goes on after a piece (the next piece starts at once, or the VAD is still
-        // in speech) means a forced cut: decode well across it.
-        const cutAfter = next ? next.start - piece.end < 2 * CONTEXT_SEC : inSpeech;
+        const contiguous = last !== undefined && piece.start - last.end < JOIN_GAP_SEC;
+        // Speech that goes on after a piece (the next piece starts at once, or the VAD cut it at
+        // the length limit) means a forced cut: decode well across it. A piece the VAD ended at
+        // a pause has at least its minimum silence after it.
+        const cutAfter = next ? next.start - piece.end < JOIN_GAP_SEC : piece.continues === true;
         queue.push({
           start: piece.start,
           end: piece.end,
@@ -415,15 +421,15 @@ export class NativeBackend implements ASRBackend {
       for await (const chunk of source) {
         throwIfAborted(signal);
         recent.push(chunk);
-        if (vad) enqueue(vad.push(chunk), vad.inSpeech);
+        if (vad) enqueue(vad.push(chunk));
         else if (recent.total > whole) {
           vad = await this.#acquireVad(l);
-          enqueue(vad.push(recent.slice(0, recent.total).samples), vad.inSpeech);
+          enqueue(vad.push(recent.slice(0, recent.total).samples));
         } else continue;
         await drain(false);
       }
       if (vad) {
-        enqueue(vad.finish(), false);
+        enqueue(vad.finish());
         await drain(true);
       } else if (recent.total > 0) await decodeRange(0, recent.total, false);
     } finally {
@@ -610,10 +616,15 @@ export class NativeBackend implements ASRBackend {
   }
 }
 
-/** Silence padded around each decoded piece so the model sees clean edges. */
+/** Silence padded after (and, without real context, before) each decoded piece: clean edges. */
 const PAD_SEC = 0.2;
 /** Real audio kept on each side of a VAD piece when decoding it (VAD boundaries clip words). */
-const CONTEXT_SEC = 0.3;
+const CONTEXT_SEC = 0.15;
+/**
+ * Pieces closer than this are decoded across the gap like a forced cut (the VAD often starts a
+ * piece late, so a short gap's far side is heard in the neighbour's context), seconds.
+ */
+const JOIN_GAP_SEC = 0.6;
 /** Real audio decoded across a forced cut in continuous speech (no pause to cut at). */
 const CUT_CONTEXT_SEC = 1;
 
@@ -664,10 +675,10 @@ class RecentAudio {
   }
 }
 
-function padded(samples: Float32Array, rate: number): Float32Array {
+function padded(samples: Float32Array, rate: number, left = true): Float32Array {
   const pad = Math.round(PAD_SEC * rate);
-  const out = new Float32Array(samples.length + 2 * pad);
-  out.set(samples, pad);
+  const out = new Float32Array(samples.length + (left ? 2 : 1) * pad);
+  out.set(samples, left ? pad : 0);
   return out;
 }
 
