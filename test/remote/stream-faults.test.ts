@@ -24,9 +24,10 @@ const KEY = 'stream-key-123';
 
 /** Words of `b` against `a`: no run of words lost or repeated (small WER, same length ± 2). */
 function expectSameWords(a: readonly string[], b: readonly string[]): void {
-  expect(Math.abs(a.length - b.length), `word counts ${a.length} vs ${b.length}`).toBeLessThanOrEqual(2);
+  const texts = `uninterrupted: "${a.join(' ')}"\nresumed:       "${b.join(' ')}"`;
+  expect(Math.abs(a.length - b.length), `word counts ${a.length} vs ${b.length}\n${texts}`).toBeLessThanOrEqual(2);
   const { wer } = wordErrorRate(a.join(' '), b.join(' '));
-  expect(wer, `uninterrupted: "${a.join(' ')}"\nresumed:       "${b.join(' ')}"`).toBeLessThanOrEqual(0.05);
+  expect(wer, texts).toBeLessThanOrEqual(0.05);
 }
 
 describeWithAssets([STREAMING_MODEL, LONG])('remote streaming through a real server (tiny-ctc-en-streaming)', () => {
