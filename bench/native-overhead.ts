@@ -10,12 +10,14 @@
  *   pattern of sherpa-onnx's VAD + non-streaming ASR examples); ours cuts with the same VAD and
  *   decodes each piece with a little real context on both sides (which is what costs extra here).
  *
- * The two sides run interleaved file by file (see `compare`).
+ * Each side runs as a block per round after a full GC (see `compare`).
  *
  *   npx tsx bench/native-overhead.ts [--rounds 9] [--long-rounds 5] [--json]
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { NativeBackend } from '../src/backends/native/index.js';
 import { AUDIO_DIR, OFFLINE_MODEL, VAD_MODEL, readReferences } from '../test/helpers/shared.js';
 import { arg, done, line, median } from './lib.js';
@@ -92,42 +94,41 @@ interface Side {
   cpu: number;
 }
 
-async function timed(fn: (f: string) => Promise<void>, f: string, into: Side): Promise<void> {
+/** A full garbage collection, outside the timed regions (V8's gc, exposed at run time). */
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
+/** Runs `fn` over all files as one timed block; a full GC first, so garbage left by the other side is not billed here. */
+async function block(fn: (f: string) => Promise<void>, files: string[]): Promise<Side> {
+  fullGc();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await fn(f);
-  into.wall += (performance.now() - t0) / 1000;
+  for (const f of files) await fn(f);
   const c = process.cpuUsage(c0);
-  into.cpu += (c.user + c.system) / 1e6;
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
 /**
- * Rounds over all files, the two sides interleaved file by file in alternating order (drift on a
- * shared machine then hits both alike); per round the ratio of the sums; median of the ratios.
- * Wall time is the real-time factor; process CPU time (main thread and thread pool) is printed
- * beside it as a second, less noisy view of the same work.
+ * Rounds over all files, each side as one block per round, the order alternating by round
+ * (drift on a shared machine then hits both alike); per round the ratio of the two blocks;
+ * median of the ratios. Each block starts after a full GC: interleaving the sides call by call
+ * bills the collection of one side's garbage (sherpa streams freed by finalisers, buffers) to
+ * whichever side happens to trigger the GC. Wall time is the real-time factor; process CPU time
+ * (main thread, thread pool and V8's helper threads) is printed beside it.
  */
 async function compare(n: number, files: string[], d: (f: string) => Promise<void>, o: (f: string) => Promise<void>): Promise<{ d: Side[]; o: Side[]; overhead: number; cpuOverhead: number }> {
-  for (const f of files) {
-    await d(f);
-    await o(f); // warm-up
-  }
+  await block(d, files);
+  await block(o, files); // warm-up
   const ds: Side[] = [];
   const os: Side[] = [];
   for (let i = 0; i < n; i++) {
-    const dr = { wall: 0, cpu: 0 };
-    const or = { wall: 0, cpu: 0 };
-    for (const [j, f] of files.entries()) {
-      if ((i + j) % 2) {
-        await timed(o, f, or);
-        await timed(d, f, dr);
-      } else {
-        await timed(d, f, dr);
-        await timed(o, f, or);
-      }
+    if (i % 2) {
+      os.push(await block(o, files));
+      ds.push(await block(d, files));
+    } else {
+      ds.push(await block(d, files));
+      os.push(await block(o, files));
     }
-    ds.push(dr);
-    os.push(or);
   }
   return {
     d: ds,

@@ -1,4 +1,5 @@
 import { appendFileSync, createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -250,6 +251,43 @@ describe('errors, cancellation and resources', () => {
     let n = 0;
     for await (const c of reader) n += c.length;
     expect(n).toBe(16000);
+  });
+
+  it('many small files read at once give each its own samples (one read buffer serves them all)', async () => {
+    const paths = Array.from({ length: 12 }, (_, i) => {
+      const path = join(tmp, `small-${i}.wav`);
+      writeFileSync(path, encodeWav(tone(200 + 50 * i, 16000, 8000 + 1000 * i), 16000));
+      return path;
+    });
+    const one = [];
+    for (const p of paths) one.push((await decodeAudio(p)).samples);
+    // Interleaved: each reader opened before any is read.
+    const readers = await Promise.all(paths.map((p) => openAudio(p, { chunkFrames: 3000 })));
+    const together = await Promise.all(
+      readers.map(async (r) => {
+        const parts: number[] = [];
+        for await (const c of r) parts.push(...c);
+        return parts;
+      }),
+    );
+    for (const [i, t] of together.entries()) {
+      expect(t.length).toBe(8000 + 1000 * i);
+      expect(Float32Array.from(t)).toEqual(one[i]);
+    }
+    // A larger file in between (the asynchronous path) changes nothing.
+    const big = join(tmp, 'big.wav');
+    writeFileSync(big, encodeWav(tone(440, 16000, 16000 * 40), 16000));
+    const [a, b] = await Promise.all([decodeAudio(big), decodeAudio(paths[3]!)]);
+    expect(a.samples.length).toBe(16000 * 40);
+    expect(b.samples).toEqual(one[3]);
+  });
+
+  it.skipIf(process.platform === 'win32')('a FIFO path is refused at once with a typed error (opening it would wait for a writer)', async () => {
+    const fifo = join(tmp, 'pipe.wav');
+    execFileSync('mkfifo', [fifo]);
+    const e = await errorOf(decodeAudio(fifo));
+    expect(e).toBeInstanceOf(InvalidAudioError);
+    expect((e as Error).message).toBe(`Audio path is not a file: ${fifo}`);
   });
 
   it('maxDurationSec stops a stream of unknown length as soon as it is exceeded', async () => {
