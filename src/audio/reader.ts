@@ -193,7 +193,7 @@ class ByteSource {
 
 /** Largest single read from a file: memory stays bounded however long the file is. */
 const FILE_CHUNK = 1024 * 1024;
-/** Files up to this size are read in one go and closed before decoding. */
+/** Complete WAV files up to this size are read and decoded in one synchronous pass. */
 const SMALL_FILE = 1024 * 1024;
 
 const fmtNum = (n: number): string => n.toLocaleString('en-US');
@@ -259,18 +259,6 @@ function readSmallWav(path: string, chunkFrames: number): Prepared | undefined {
   return fromMono(framesToMono(bytes.subarray(dataOffset, dataOffset + whole), format, 0), format, chunkFrames);
 }
 
-/** A byte source over one in-memory buffer. */
-function bufferSource(bytes: Buffer, signal: AbortSignal | undefined): ByteSource {
-  return new ByteSource(
-    (async function* () {
-      yield bytes;
-    })(),
-    async () => {},
-    bytes.length,
-    signal,
-  );
-}
-
 async function openFile(path: string, signal: AbortSignal | undefined): Promise<ByteSource> {
   let fh: FileHandle;
   try {
@@ -292,36 +280,9 @@ async function openFile(path: string, signal: AbortSignal | undefined): Promise<
     if (InvalidAudioError.isInstance(e)) throw e;
     throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
   }
-  // A small, complete file is read whole and closed at once, before decoding: fewer thread-pool
-  // round trips and no generator per file (it matters for many short clips). A file whose RIFF
-  // header claims more than it holds (still being written, or truncated) is read on as a stream.
-  let head: Buffer | undefined;
-  if (size <= SMALL_FILE) {
-    try {
-      const bytes = Buffer.allocUnsafe(size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await fh.read(bytes, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      head = bytes.subarray(0, got);
-    } catch (e) {
-      await fh.close().catch(() => {});
-      throw new InvalidAudioError(`Cannot read audio file ${path}: ${(e as Error).message}`, { cause: e });
-    }
-    if (isCompleteRiff(head)) {
-      await fh.close().catch(() => {});
-      return bufferSource(head, signal);
-    }
-  }
   let closed = false;
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let pos = 0;
-    if (head !== undefined && head.length > 0) {
-      pos = head.length;
-      yield head;
-    }
     for (;;) {
       throwIfAborted(signal);
       // One read for small files; bounded chunks for large ones (and for a file still growing).
