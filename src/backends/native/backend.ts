@@ -388,11 +388,12 @@ export class NativeBackend implements ASRBackend {
     };
     /** VAD pieces waiting for their right-hand context. */
     const queue: { start: number; end: number; left: number; right: number; cut: number }[] = [];
-    let last: { end: number; right: number } | undefined;
+    /** End of the previous piece, seconds. */
+    let lastEnd: number | undefined;
     const enqueue = (pieces: { start: number; end: number; continues?: boolean }[]): void => {
       for (const [i, piece] of pieces.entries()) {
         const next = pieces[i + 1];
-        const contiguous = last !== undefined && piece.start - last.end < JOIN_GAP_SEC;
+        const contiguous = lastEnd !== undefined && piece.start - lastEnd < JOIN_GAP_SEC;
         // Speech that goes on after a piece (the next piece starts at once, or the VAD cut it at
         // the length limit) means a forced cut: decode well across it. A piece the VAD ended at
         // a pause has at least its minimum silence after it.
@@ -402,9 +403,9 @@ export class NativeBackend implements ASRBackend {
           end: piece.end,
           left: contiguous ? CUT_CONTEXT_SEC : CONTEXT_SEC,
           right: cutAfter ? CUT_CONTEXT_SEC : CONTEXT_SEC,
-          cut: contiguous ? (last!.end + piece.start) / 2 : -Infinity,
+          cut: contiguous ? (lastEnd! + piece.start) / 2 : -Infinity,
         });
-        last = { end: piece.end, right: cutAfter ? CUT_CONTEXT_SEC : CONTEXT_SEC };
+        lastEnd = piece.end;
       }
     };
     const drain = async (all: boolean): Promise<void> => {
