@@ -204,20 +204,22 @@ function isCompleteRiff(bytes: Buffer): boolean {
   return riff > 0 && riff !== 0xffffffff && riff + 8 <= bytes.length;
 }
 
-/** Read buffer of {@link readSmallWav}, reused: everything that touches it runs synchronously. */
+/** Read buffer of {@link readWavFileSync}, reused: everything that touches it runs synchronously. */
 let scratch: Buffer | undefined;
 
 /**
- * A small, complete WAV in a regular file, read and decoded in one synchronous pass; `undefined`
- * for anything else (which then takes the asynchronous path). From the page cache this is tens of
- * microseconds, far less than the thread-pool round trips of an asynchronous open/stat/read/close
- * (~0.5 ms, 5 % of decoding a 4 s clip); reading into one reused buffer also spares V8 the
- * external-memory pressure of a fresh Buffer per file (which set off a full GC every ~30 clips).
- * A path that is not a regular file (a directory, FIFO, device) is refused here, before anything
- * opens it: opening a FIFO would wait for a writer. A malformed WAV throws the same errors as on
- * the streaming path (the same header walk).
+ * A small, complete WAV in a regular file, read and decoded to mono in one synchronous pass;
+ * `undefined` for anything else (which then takes the asynchronous path). From the page cache
+ * this is tens of microseconds, far less than the thread-pool round trips of an asynchronous
+ * open/stat/read/close (~0.5 ms, 5 % of decoding a 4 s clip); reading into one reused buffer
+ * also spares V8 the external-memory pressure of a fresh Buffer per file (which set off a full GC
+ * every ~30 clips). `alloc` provides the output samples for a frame count (a caller that consumes
+ * them at once can hand out a reused array). A path that is not a regular file (a directory,
+ * FIFO, device) is refused here, before anything opens it: opening a FIFO would wait for a
+ * writer. A malformed WAV throws the same errors as on the streaming path (the same header walk).
+ * @internal
  */
-function readSmallWav(path: string, chunkFrames: number): Prepared | undefined {
+export function readWavFileSync(path: string, alloc?: (frames: number) => Float32Array): { format: AudioFormatInfo; samples: Float32Array } | undefined {
   let fd: number;
   let size: number;
   try {
@@ -256,7 +258,13 @@ function readSmallWav(path: string, chunkFrames: number): Prepared | undefined {
   const data = format.dataBytes === undefined ? avail : Math.min(format.dataBytes, avail);
   const whole = data - (data % frameBytes);
   if (whole <= 0) throw new InvalidAudioError('WAV has no audio data');
-  return fromMono(framesToMono(bytes.subarray(dataOffset, dataOffset + whole), format, 0), format, chunkFrames);
+  return { format, samples: framesToMono(bytes.subarray(dataOffset, dataOffset + whole), format, 0, alloc) };
+}
+
+/** {@link readWavFileSync} as a prepared source. */
+function readSmallWav(path: string, chunkFrames: number): Prepared | undefined {
+  const r = readWavFileSync(path);
+  return r && fromMono(r.samples, r.format, chunkFrames);
 }
 
 async function openFile(path: string, signal: AbortSignal | undefined): Promise<ByteSource> {

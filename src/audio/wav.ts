@@ -95,14 +95,20 @@ export function parseFmtChunk(body: Buffer): Omit<AudioFormatInfo, 'dataBytes'> 
 /**
  * Converts whole frames of interleaved WAV sample bytes to mono float samples in [-1, 1]
  * (channels averaged). Throws on NaN / infinite float samples; clamps finite floats to [-1, 1].
+ * `alloc` provides the output array for a frame count (default: a new one).
  * @internal
  */
-export function framesToMono(bytes: Buffer, format: Omit<AudioFormatInfo, 'dataBytes'>, frameOffset: number): Float32Array {
+export function framesToMono(
+  bytes: Buffer,
+  format: Omit<AudioFormatInfo, 'dataBytes'>,
+  frameOffset: number,
+  alloc: (frames: number) => Float32Array = (n) => new Float32Array(n),
+): Float32Array {
   const { channels, bitsPerSample, encoding } = format;
   const bps = bitsPerSample / 8;
   const frameBytes = bps * channels;
   const frames = Math.floor(bytes.length / frameBytes);
-  const out = new Float32Array(frames);
+  const out = alloc(frames);
   const inv = 1 / channels;
   // Fast paths over typed-array views (the common 16-bit PCM and 32-bit float layouts).
   if (encoding === 'pcm' && bps === 2) {

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -65,6 +67,17 @@ d('NativeBackend with the real test models', () => {
       expect(Math.abs(wer - README_WER[kind])).toBeLessThanOrEqual(0.01);
     });
   }
+
+  it('clips transcribed all at once give what they give one by one (the reused sample arrays are never shared)', async () => {
+    const files = refs.slice(0, 12).map((r) => join(ESPEAK, r.file));
+    const alone: string[] = [];
+    for (const f of files) alone.push((await offline.transcribe(f)).text);
+    // Interleaved with a long file (VAD path) and file: URLs: each call still gets its own audio.
+    const [long, ...together] = await Promise.all([offline.transcribe(LONG), ...files.map((f, i) => offline.transcribe(i % 2 ? pathToFileURL(f) : f))]);
+    expect(together.map((t) => t.text)).toEqual(alone);
+    expect(new Set(alone).size).toBe(alone.length);
+    expect(long.durationSec).toBeCloseTo(73.456, 2);
+  });
 
   it('long file: VAD-cut segments with monotonic word times on the global timeline', async () => {
     const t = await offline.transcribe(LONG);
@@ -209,6 +222,30 @@ d('NativeBackend with the real test models', () => {
     const p = offline.transcribe(LONG, { abortSignal: c2.signal });
     setTimeout(() => c2.abort(), 5);
     await expect(p).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+  });
+
+  it('a long input that fails part-way rejects (pieces already decoding or queued are dropped, nothing left unhandled)', async () => {
+    const bytes = readFileSync(LONG);
+    // 40 s of the file, then the source breaks: by then the VAD has handed pieces to the decoder.
+    const cut = 44 + 40 * 16000 * 2;
+    const failing = Readable.from(
+      (async function* () {
+        for (let i = 0; i < cut; i += 64 * 1024) yield bytes.subarray(i, Math.min(cut, i + 64 * 1024));
+        throw new Error('disk went away');
+      })(),
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(offline.transcribe(failing)).rejects.toThrow(/disk went away/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    // The backend is fine afterwards.
+    expect((await offline.transcribe(join(ESPEAK, 'espeak-001.wav'))).text).not.toBe('');
   });
 
   it('decoding does not block the event loop', async () => {

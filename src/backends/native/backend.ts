@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type {
   ASRBackend,
   AudioChunk,
@@ -19,6 +20,7 @@ import {
   toAbortError,
 } from '../../errors/index.js';
 import { ChunkNormalizer, decodeAudio, openAudio } from '../../audio/index.js';
+import { readWavFileSync } from '../../audio/reader.js';
 import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
 import { type ResolvedModel, probeModelInSubprocess, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
@@ -59,6 +61,25 @@ interface Loaded {
   maxSegmentSec: number;
   /** Idle VAD instances (loading one costs a model load; calls may run concurrently). */
   vadPool: VoiceActivityDetector[];
+  /** Idle sample arrays of `maxSegmentSec` for small files (see `transcribe`). */
+  scratch: Float32Array[];
+}
+
+/** An idle scratch array of at least `n` samples, or a new one. */
+function borrow(l: Loaded, n: number): Float32Array {
+  const a = l.scratch.pop();
+  return a && a.length >= n ? a : new Float32Array(n);
+}
+
+/** Returns a borrowed scratch array (at most two are kept idle). */
+function giveBack(l: Loaded, a: Float32Array): void {
+  if (l.scratch.length < 2) l.scratch.push(a);
+}
+
+/** The local file path an input names (a path string or a `file:` URL), if it names one. */
+function localPath(audio: AudioInput): string | undefined {
+  if (typeof audio === 'string') return audio;
+  return audio instanceof URL && audio.protocol === 'file:' ? fileURLToPath(audio) : undefined;
 }
 
 /** Silence after speech that lets the VAD end an utterance early (fast endpointing), seconds. */
@@ -216,7 +237,7 @@ export class NativeBackend implements ASRBackend {
       sampleRate: model.manifest.sampleRate,
       maxWindowSec: whisper ? WHISPER_LIMIT_SEC : maxSegmentSec,
     };
-    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [] };
+    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [], scratch: [] };
     return this.#loaded;
   }
 
@@ -281,15 +302,33 @@ export class NativeBackend implements ASRBackend {
         const d = await decodeAudio(audio, { sampleRate: rate, ...(signal ? { abortSignal: signal } : {}) });
         whole = d.samples;
       }
-      const reader = whole ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: FILE_CHUNK_FRAMES, ...(signal ? { abortSignal: signal } : {}) });
-      const source: AsyncIterable<Float32Array> = whole ? oneChunk(whole, 8192) : reader!;
       const hot = l.capabilities.hotwords && options.hotwords?.length ? options.hotwords.join('/') : undefined;
-      try {
-        const r = l.offline ? await this.#offlineFile(l, source, rate, hot, signal) : await this.#onlineFile(l, source, rate, signal);
-        segments = r.segments;
-        durationSec = r.samples / rate;
-      } finally {
-        await reader?.close();
+      // A small WAV file for an offline model: read synchronously; if it fits one decode window
+      // its samples go into a reused array (copied into the sherpa stream at once): no per-call
+      // allocation for V8 to collect.
+      throwIfAborted(signal);
+      const path = whole || !l.offline ? undefined : localPath(audio);
+      const limit = Math.round(l.maxSegmentSec * rate);
+      let lent: Float32Array | undefined;
+      const small = path === undefined ? undefined : readWavFileSync(path, (n) => (n <= limit ? (lent = borrow(l, limit)).subarray(0, n) : new Float32Array(n)));
+      if (small && small.format.sampleRate === rate && small.samples.length <= limit) {
+        const decoding = decodeSamples(l, small.samples, 0, false, hot);
+        if (lent) giveBack(l, lent);
+        const seg = await decoding;
+        segments = seg ? [seg] : [];
+        durationSec = small.samples.length / rate;
+      } else {
+        if (lent) giveBack(l, lent);
+        const ready = small && small.format.sampleRate === rate ? small.samples : whole;
+        const reader = ready ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: FILE_CHUNK_FRAMES, ...(signal ? { abortSignal: signal } : {}) });
+        const source: AsyncIterable<Float32Array> = ready ? oneChunk(ready, ready === whole ? 8192 : FILE_CHUNK_FRAMES) : reader!;
+        try {
+          const r = l.offline ? await this.#offlineFile(l, source, rate, hot, signal) : await this.#onlineFile(l, source, rate, signal);
+          segments = r.segments;
+          durationSec = r.samples / rate;
+        } finally {
+          await reader?.close();
+        }
       }
       let speakers: Transcription['speakers'];
       if (wantDiarization && whole) {
@@ -358,20 +397,14 @@ export class NativeBackend implements ASRBackend {
     const recent = new RecentAudio(Math.round((l.maxSegmentSec + 2 * CUT_CONTEXT_SEC + 4) * rate));
     const segments: Segment[] = [];
     /**
-     * Decodes samples [from, to); VAD-cut pieces get silence padding (`pad`), a whole file does
-     * not. Words whose middle lies before `cut` (seconds) belong to the previous piece.
+     * Decodes `samples` (starting at `offset` seconds); VAD-cut pieces get silence padding
+     * (`pad`), a whole file does not. Words whose middle lies before `cut` (seconds) belong to
+     * the previous piece. Runs strictly in piece order (see `schedule`).
      */
-    const decodeRange = async (from: number, to: number, pad: boolean, cut = -Infinity): Promise<void> => {
+    const decodePiece = async (samples: Float32Array, offset: number, pad: boolean, cut: number): Promise<void> => {
       throwIfAborted(signal);
-      const { samples, start } = recent.slice(from, to);
-      const offset = start / rate;
       const end = offset + samples.length / rate;
-      const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
-      // Silence after the piece only: CTC needs a few frames past the last word to emit it;
-      // before it there is real context already (a left pad measured no better, and costs time).
-      s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate, false) : samples });
-      const r = await l.offline!.decodeAsync(s);
-      const found = segmentFromResult(r, offset, end + (pad ? PAD_SEC : 0));
+      const found = await decodeSamples(l, samples, offset, pad, hotwords);
       let floor = -Infinity;
       if (Number.isFinite(cut)) {
         // The previous piece ends right here (a forced cut in continuous speech): both decodes
@@ -382,9 +415,28 @@ export class NativeBackend implements ASRBackend {
         // Two decodes time the words at the cut independently: keep the timeline monotonic.
         floor = kept?.words.at(-1)?.end ?? -Infinity;
       }
-      const mine = found && keepWords(clampSegment(found, offset, end), cut, Infinity);
+      const mine = found && keepWords(found, cut, Infinity);
       const seg = mine && floor > mine.start ? clampSegment(mine, floor, end) : mine;
       if (seg) segments.push(seg);
+    };
+    // Decoding runs on the addon's thread while this loop reads and runs the VAD on the next
+    // audio (the VAD costs about twice what decoding its pieces does): pieces are decoded one at
+    // a time, in order, at most MAX_PIECES_AHEAD of them waiting (their audio is copied out of
+    // the rolling window when they are scheduled, so the window's bound holds).
+    let chain: Promise<void> = Promise.resolve();
+    const waiting: Promise<void>[] = [];
+    let failure: { error: unknown } | undefined;
+    const schedule = (from: number, to: number, pad: boolean, cut = -Infinity): void => {
+      const { samples, start } = recent.slice(from, to);
+      chain = chain.then(() => (failure ? undefined : decodePiece(samples, start / rate, pad, cut)));
+      // Recorded here and rethrown by the reading loop: a rejection is never left unhandled.
+      const settled = chain.catch((error: unknown) => {
+        failure ??= { error };
+      });
+      waiting.push(settled);
+    };
+    const rethrow = (): void => {
+      if (failure) throw failure.error;
     };
     /** VAD pieces waiting for their right-hand context. */
     const queue: { start: number; end: number; left: number; right: number; cut: number }[] = [];
@@ -411,8 +463,10 @@ export class NativeBackend implements ASRBackend {
     const drain = async (all: boolean): Promise<void> => {
       while (queue.length && (all || recent.total >= Math.round((queue[0]!.end + queue[0]!.right) * rate))) {
         const q = queue.shift()!;
-        await decodeRange(Math.max(0, Math.round((q.start - q.left) * rate)), Math.round((q.end + q.right) * rate), true, q.cut);
+        schedule(Math.max(0, Math.round((q.start - q.left) * rate)), Math.round((q.end + q.right) * rate), true, q.cut);
       }
+      while (waiting.length > (all ? 0 : MAX_PIECES_AHEAD)) await waiting.shift();
+      rethrow();
     };
     // Audio that fits in one decode window is decoded whole, without the VAD; the VAD starts
     // only once the input proves longer than maxSegmentSec (it then catches up on what is kept).
@@ -421,6 +475,7 @@ export class NativeBackend implements ASRBackend {
     try {
       for await (const chunk of source) {
         throwIfAborted(signal);
+        rethrow();
         recent.push(chunk);
         if (vad) enqueue(vad.push(chunk));
         else if (recent.total > whole) {
@@ -432,8 +487,11 @@ export class NativeBackend implements ASRBackend {
       if (vad) {
         enqueue(vad.finish());
         await drain(true);
-      } else if (recent.total > 0) await decodeRange(0, recent.total, false);
+      } else if (recent.total > 0) await decodePiece(recent.slice(0, recent.total).samples, 0, false, -Infinity);
     } finally {
+      // Nothing decodes on after the call returns or throws (an abort is seen between pieces).
+      failure ??= { error: undefined };
+      await Promise.all(waiting);
       if (vad) this.#releaseVad(l, vad);
     }
     return { segments, samples: recent.total };
@@ -628,6 +686,8 @@ const CONTEXT_SEC = 0.15;
 const JOIN_GAP_SEC = 0.6;
 /** Real audio decoded across a forced cut in continuous speech (no pause to cut at). */
 const CUT_CONTEXT_SEC = 1;
+/** VAD pieces of a file that may wait for the decoder while the VAD reads on (each ≤ maxSegmentSec + 2 s). */
+const MAX_PIECES_AHEAD = 2;
 
 /** The last `capacity` samples of a stream, addressable by absolute sample index. */
 class RecentAudio {
@@ -681,6 +741,23 @@ function padded(samples: Float32Array, rate: number, left = true): Float32Array 
   const out = new Float32Array(samples.length + (left ? 2 : 1) * pad);
   out.set(samples, left ? pad : 0);
   return out;
+}
+
+/**
+ * Decodes `samples` (starting at `offset` seconds on the file's timeline) in one offline stream;
+ * the segment found, kept inside the samples' span. `pad` appends silence (VAD-cut pieces: CTC
+ * needs a few frames past the last word to emit it; before a piece there is real context already,
+ * and a left pad measured no better). The samples are copied into the stream before this returns
+ * its promise, so a caller may reuse their array at once.
+ */
+async function decodeSamples(l: Loaded, samples: Float32Array, offset: number, pad: boolean, hotwords: string | undefined): Promise<Segment | undefined> {
+  const rate = l.model.manifest.sampleRate;
+  const end = offset + samples.length / rate;
+  const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
+  s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate, false) : samples });
+  const r = await l.offline!.decodeAsync(s);
+  const found = segmentFromResult(r, offset, end + (pad ? PAD_SEC : 0));
+  return found && clampSegment(found, offset, end);
 }
 
 /** Keeps a segment (and its words) inside the piece it came from. */
