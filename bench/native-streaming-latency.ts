@@ -4,8 +4,8 @@
  * - end of speech → final: from the arrival of the chunk holding the end of an utterance's speech
  *   (reference boundaries of espeak-long.wav) to that utterance's final event (target ≤ 200 ms).
  *   npx tsx bench/native-streaming-latency.ts [--chunk-ms 100] [--seconds 40] [--rule2 0.8] [--no-fast-endpoint] [--json]
- * This bench turns on NativeBackend's opt-in fast endpointing (frame energy, then the VAD, end an
- * utterance); the baseline is the model's own trailing-silence rule (--no-fast-endpoint).
+ * NativeBackend's defaults: fast endpointing (frame energy, then the VAD, end an utterance); the
+ * baseline is the model's own trailing-silence rule (--no-fast-endpoint).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ const speechEnds = readFileSync(join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.s
   })
   .filter((t) => t < seconds);
 const fast = !process.argv.includes('--no-fast-endpoint');
-const backend = new NativeBackend({ model: STREAMING_MODEL, vadModel: VAD_MODEL, threads: 1, fastEndpoint: fast, endpoint: { rule2MinTrailingSilence: rule2 } });
+const backend = new NativeBackend({ model: STREAMING_MODEL, vadModel: VAD_MODEL, threads: 1, ...(fast ? {} : { fastEndpoint: false }), endpoint: { rule2MinTrailingSilence: rule2 } });
 await backend.load();
 
 const n = Math.round((16000 * chunkMs) / 1000);

@@ -19,7 +19,7 @@ export interface CliBackendOptions {
   readonly streaming?: boolean;
   /** Whether speaker diarization was asked for. */
   readonly diarize?: boolean;
-  /** `--fast-endpoint` (stream): finalise utterances as soon as their speech ends. */
+  /** `--no-fast-endpoint` (stream) gives `false`: finals by the model's trailing-silence rule only. */
   readonly fastEndpoint?: boolean;
   /** `--tier` (auto). */
   readonly tier?: string;
@@ -55,7 +55,7 @@ async function createNative(options: CliBackendOptions): Promise<NativeBackend> 
     model,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(speakerModel !== undefined ? { speakerModel } : {}),
-    ...(options.fastEndpoint === true ? { fastEndpoint: true } : {}),
+    ...(options.fastEndpoint === false ? { fastEndpoint: false } : {}),
   });
   await backend.load();
   return backend;

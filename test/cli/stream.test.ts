@@ -71,10 +71,11 @@ const CLIP = join(AUDIO_DIR, 'espeak', 'espeak-001.wav');
 const d = describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, CLIP]);
 
 d('hybrid-asr stream', () => {
-  it('--fast-endpoint: more finals than the model rule (it also ends at pauses), in order, WER within 5 points', async () => {
+  it('fast endpointing is the default: more finals than --no-fast-endpoint (it also ends at pauses), in order, close to the reference', async () => {
     const args = ['stream', LONG, '--backend', 'native', '--model', 'tiny-ctc-en-streaming', '--chunk-ms', '100', '--threads', '1'];
-    const [plain, fast] = await Promise.all([cli(args), cli([...args, '--fast-endpoint'])]);
+    const [fast, plain] = await Promise.all([cli(args), cli([...args, '--no-fast-endpoint'])]);
     expect(fast.code).toBe(0);
+    expect(plain.code).toBe(0);
     const fs = events(fast).filter((e) => e.type === 'final');
     const ps = events(plain).filter((e) => e.type === 'final');
     // The fast endpoint also ends utterances at the pauses inside clips.
@@ -84,12 +85,13 @@ d('hybrid-asr stream', () => {
       expect(f.segment!.start).toBeGreaterThanOrEqual(prevEnd - 1e-6);
       prevEnd = f.segment!.end;
     }
+    // Accuracy against the model rule is compared on a larger set in test/native; here: sane.
     const ref = readFileSync(join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.segments.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[3]).join(' ');
-    expect(wordErrorRate(ref, finals(events(fast)).join(' ')).wer).toBeLessThanOrEqual(wordErrorRate(ref, finals(events(plain)).join(' ')).wer + 0.05);
+    expect(wordErrorRate(ref, finals(events(fast)).join(' ')).wer).toBeLessThanOrEqual(0.65);
   });
 
-  it('streaming model: growing partials, one final per utterance with words on the global timeline, end last', async () => {
-    const r = await cli(['stream', LONG, '--backend', 'native', '--model', 'tiny-ctc-en-streaming', '--chunk-ms', '100', '--threads', '1']);
+  it('streaming model with --no-fast-endpoint: growing partials, one final per utterance (the model rule) with words on the global timeline, end last', async () => {
+    const r = await cli(['stream', LONG, '--backend', 'native', '--model', 'tiny-ctc-en-streaming', '--chunk-ms', '100', '--threads', '1', '--no-fast-endpoint']);
     expect(r.code).toBe(0);
     const es = events(r);
     expect(es.at(-1)).toMatchObject({ type: 'end', backend: 'native' });

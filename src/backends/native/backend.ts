@@ -813,7 +813,9 @@ class OnlineRun {
   samples = 0;
   /** Start of the open utterance on the stream's timeline, seconds. */
   segmentStartSec = 0;
-  /** Synthetic (padding) seconds fed so far, and as of the open utterance's start. */
+  /** Real time at which the current sherpa stream began, seconds. */
+  #streamStartSec = 0;
+  /** Synthetic (padding) seconds fed to the current stream so far, and as of the open utterance's start. */
   #synthSec = 0;
   #segSynthSec = 0;
 
@@ -825,7 +827,19 @@ class OnlineRun {
 
   /** Offset of the open utterance on the real timeline (sherpa's start_time counts padding too). */
   #offset(res: SherpaResult): number {
-    return res.start_time !== undefined ? res.start_time - this.#segSynthSec : this.segmentStartSec;
+    return res.start_time !== undefined ? this.#streamStartSec + res.start_time - this.#segSynthSec : this.segmentStartSec;
+  }
+
+  /**
+   * Starts a new sherpa stream at the current sample: what follows decodes exactly as it would
+   * for a stream that starts here (which is what a resumed server session does).
+   */
+  #fresh(): void {
+    this.#stream = this.#r.createStream();
+    this.segmentStartSec = this.samples / this.#rate;
+    this.#streamStartSec = this.segmentStartSec;
+    this.#synthSec = 0;
+    this.#segSynthSec = 0;
   }
 
   #reset(): void {
@@ -859,7 +873,7 @@ class OnlineRun {
     while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
     const res = this.#r.getResult(this.#stream);
     const seg = this.#cut(res);
-    this.#reset();
+    this.#fresh();
     return seg;
   }
 

@@ -68,10 +68,11 @@ export interface NativeBackendOptions {
    * Streaming models in `transcribeStream()`: finalise an utterance as soon as its speech ends
    * instead of waiting for the model's trailing-silence rule (about 1.3 s with the test model):
    * after 0.1 s of frames 35 dB under the utterance's loudest (clean audio: the final comes about
-   * 0.11 s after the voice stops), or when the VAD (`vadModel`, if any) hears the end (noisy audio,
-   * about 0.3 s). Opt-in: it splits utterances at short pauses, which costs a little accuracy, and
-   * resuming a server stream across such splits is not yet reliable.
-   * @defaultValue false
+   * 0.11 s after the voice stops), or when the VAD (`vadModel`, if one is installed) hears the end
+   * (noisy audio, about 0.3 s). The next utterance is decoded by a new recogniser stream that
+   * starts where the last one was cut, exactly as a server session resumed there would decode it.
+   * Set `false` for the model's own endpoint rule only (fewer, longer finals).
+   * @defaultValue true
    */
   readonly fastEndpoint?: boolean;
   /**
@@ -161,7 +162,7 @@ export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOpt
     modelsDir: o.modelsDir ?? process.env.HYBRID_ASR_MODELS,
     cacheDir: o.cacheDir,
     probe: o.probe ?? false,
-    fastEndpoint: o.fastEndpoint ?? false,
+    fastEndpoint: o.fastEndpoint ?? true,
     id: o.id ?? 'native',
   };
 }

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--raw-channels <n>', 'channels of raw standard input', parsePositiveInt('--raw-channels'), 1)
     .option('--language <code>', 'language of the audio (e.g. en)')
     .option('--threads <n>', 'CPU threads for the native backend', parsePositiveInt('--threads'))
-    .option('--fast-endpoint', 'native streaming models: a final as soon as the speech ends (~0.1 s), not after the model\'s trailing silence')
+    .option('--no-fast-endpoint', 'native streaming models: finals only by the model\'s trailing-silence rule (~1.3 s after speech), not as soon as the speech ends (~0.1 s)')
     .option('--remote-url <url>', 'server URL for the remote backend')
     .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
     .option('--tier <tier>', 'subscription tier for --backend auto (free, pro, pro-cloud, team)')
@@ -119,7 +119,7 @@ async function run(signal: AbortSignal, file: string, flags: StreamFlags): Promi
     streaming: true,
     ...(flags.model !== undefined ? { model: flags.model } : {}),
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-    ...(flags.fastEndpoint === true ? { fastEndpoint: true } : {}),
+    ...(flags.fastEndpoint === false ? { fastEndpoint: false } : {}),
     ...(flags.remoteUrl !== undefined ? { remoteUrl: flags.remoteUrl } : {}),
     ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
     ...(flags.tier !== undefined ? { tier: flags.tier } : {}),
