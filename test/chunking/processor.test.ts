@@ -141,7 +141,11 @@ describe('ChunkedLiveProcessor (windowed, TestBackend)', () => {
     const cut = Math.floor((pcm.length * 0.6) / 2) * 2;
     await feed(p, pcm.subarray(0, cut));
     expect(before.finals.length).toBeGreaterThan(0);
-    // "Crash": the processor is dropped without stop().
+    // "Crash": the processor is dropped without stop(). Its descriptors are closed as the OS
+    // would at process death: raw, without patching the WAV header or flushing anything.
+    const spool = (p as unknown as { spool: { fh?: { close(): Promise<void> }; commitsFh?: { close(): Promise<void> } } }).spool;
+    await spool.fh?.close();
+    await spool.commitsFh?.close();
 
     const r = await ChunkedLiveProcessor.recover(dir, { backend, intervalSec: 8 });
     expect(r.recovered!.audioSec).toBeCloseTo(cut / BPS, 3);
