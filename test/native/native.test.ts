@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +11,8 @@ import {
   BackendUnavailableError,
   InvalidArgumentError,
   decodeAudio,
+  encodeWav,
+  resample,
   wordErrorRate,
 } from '../../src/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
@@ -77,6 +79,33 @@ d('NativeBackend with the real test models', () => {
     expect(together.map((t) => t.text)).toEqual(alone);
     expect(new Set(alone).size).toBe(alone.length);
     expect(long.durationSec).toBeCloseTo(73.456, 2);
+  });
+
+  it('small files at other rates (resampled in memory) give what the same bytes give through the streaming reader', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hybrid-asr-rates-'));
+    try {
+      const clip = await decodeAudio(join(ESPEAK, 'espeak-003.wav'));
+      const long = await decodeAudio(LONG);
+      // 44.1 kHz stereo, one decode window; 8 kHz mono, 30 s (under 1 MiB, over maxSegmentSec at 16 kHz: the VAD path).
+      const at441 = resample(clip.samples, 16_000, 44_100);
+      const stereo = new Float32Array(at441.length * 2);
+      for (let i = 0; i < at441.length; i++) stereo[2 * i] = stereo[2 * i + 1] = at441[i]!;
+      const files = {
+        stereo441: encodeWav(stereo, 44_100, { channels: 2 }),
+        mono8k: encodeWav(resample(long.samples.subarray(0, 30 * 16_000), 16_000, 8_000), 8_000),
+      };
+      for (const [name, bytes] of Object.entries(files)) {
+        const path = join(dir, `${name}.wav`);
+        writeFileSync(path, bytes);
+        const viaPath = await offline.transcribe(path);
+        const viaBytes = await offline.transcribe(bytes);
+        expect(viaPath.text, name).not.toBe('');
+        expect(viaPath.segments, name).toEqual(viaBytes.segments);
+        expect(viaPath.durationSec, name).toBeCloseTo(viaBytes.durationSec, 6);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('long file: VAD-cut segments with monotonic word times on the global timeline', async () => {

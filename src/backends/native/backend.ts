@@ -19,7 +19,7 @@ import {
   throwIfAborted,
   toAbortError,
 } from '../../errors/index.js';
-import { ChunkNormalizer, decodeAudio, openAudio } from '../../audio/index.js';
+import { ChunkNormalizer, decodeAudio, openAudio, resample } from '../../audio/index.js';
 import { readWavFileSync } from '../../audio/reader.js';
 import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
@@ -311,15 +311,17 @@ export class NativeBackend implements ASRBackend {
       const limit = Math.round(l.maxSegmentSec * rate);
       let lent: Float32Array | undefined;
       const small = path === undefined ? undefined : readWavFileSync(path, (n) => (n <= limit ? (lent = borrow(l, limit)).subarray(0, n) : new Float32Array(n)));
-      if (small && small.format.sampleRate === rate && small.samples.length <= limit) {
-        const decoding = decodeSamples(l, small.samples, 0, false, hot);
+      // At another rate: resampled here (the same filter openAudio() runs), not read again.
+      const samples = small && (small.format.sampleRate === rate ? small.samples : resample(small.samples, small.format.sampleRate, rate));
+      if (samples && samples.length <= limit) {
+        const decoding = decodeSamples(l, samples, 0, false, hot);
         if (lent) giveBack(l, lent);
         const seg = await decoding;
         segments = seg ? [seg] : [];
-        durationSec = small.samples.length / rate;
+        durationSec = samples.length / rate;
       } else {
         if (lent) giveBack(l, lent);
-        const ready = small && small.format.sampleRate === rate ? small.samples : whole;
+        const ready = samples ?? whole;
         const reader = ready ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: FILE_CHUNK_FRAMES, ...(signal ? { abortSignal: signal } : {}) });
         const source: AsyncIterable<Float32Array> = ready ? oneChunk(ready, ready === whole ? 8192 : FILE_CHUNK_FRAMES) : reader!;
         try {
