@@ -332,7 +332,6 @@ export class NativeBackend implements ASRBackend {
           await reader?.close();
         }
       }
-      let speakers: Transcription['speakers'];
       if (wantDiarization && whole) {
         const { applyDiarization } = await import('../../merge/index.js');
         const diarizer = await this.#getDiarizer(l);
@@ -346,7 +345,7 @@ export class NativeBackend implements ASRBackend {
         const withSpeakers = applyDiarization(base, turns);
         return { ...withSpeakers, processingTimeSec: (performance.now() - t0) / 1000 };
       }
-      return this.#assemble(segments, durationSec, t0, warnings, options.language, speakers);
+      return this.#assemble(segments, durationSec, t0, warnings, options.language);
     } catch (e) {
       throw toAbortError(signal, e);
     }
@@ -358,14 +357,12 @@ export class NativeBackend implements ASRBackend {
     t0: number,
     warnings: TranscriptionWarning[],
     language: string | undefined,
-    speakers?: Transcription['speakers'],
   ): Transcription {
     const langs = this.#loaded?.capabilities.languages;
     const lang = language ?? (Array.isArray(langs) && langs.length === 1 ? langs[0] : undefined);
     return {
       text: segments.map((s) => s.text).join(' '),
       segments,
-      ...(speakers ? { speakers } : {}),
       ...(lang !== undefined ? { language: lang } : {}),
       durationSec,
       processingTimeSec: (performance.now() - t0) / 1000,
