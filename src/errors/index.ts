@@ -6,7 +6,7 @@
  * @module
  */
 
-const MARK = Symbol.for('hybrid-asr.error');
+import { hasErrorMark, registerError } from '../internal/error-registry.js';
 
 /** Options common to every error constructor. */
 export interface ASRErrorOptions {
@@ -29,27 +29,16 @@ export class ASRError extends Error {
    */
   constructor(message: string, options?: ASRErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    // `name` comes from the prototype (set by registerError), so it survives minification.
   }
 
   /**
    * Cross-realm type guard: true for errors of this class (or a subclass) from any copy of the
    * package. `ASRError.isInstance(e)` is true for every hybrid-asr error.
    */
-  static isInstance<T extends ASRError>(this: { readonly prototype: T; readonly name: string }, e: unknown): e is T {
-    if (typeof e !== 'object' || e === null) return false;
-    const marks = (e as { [MARK]?: readonly string[] })[MARK];
-    return Array.isArray(marks) && marks.includes(this.name);
+  static isInstance<T extends ASRError>(this: { readonly prototype: T }, e: unknown): e is T {
+    return hasErrorMark(this.prototype, e);
   }
-}
-
-/** Puts the cross-realm marker (the class chain's names) on each class's prototype. */
-function mark(ctor: abstract new (...args: never[]) => unknown): void {
-  const names: string[] = [];
-  for (let c: unknown = ctor; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
-    names.push((c as { name: string }).name);
-  }
-  Object.defineProperty(ctor.prototype, MARK, { value: Object.freeze(names), enumerable: false });
 }
 
 /** The audio can't be decoded: bad WAV header, truncated data, NaN samples, empty input… */
@@ -99,6 +88,20 @@ export class AbortedError extends ASRError {
   }
 }
 
+/**
+ * An operation on this machine (decoding, a model load, a file read) ran past the deadline of the
+ * caller's signal (`AbortSignal.timeout()`). An {@link AbortedError}, so code that handles
+ * cancellation handles it too; not retryable. Network timeouts are {@link ConnectionTimeoutError}.
+ */
+export class TimeoutError extends AbortedError {
+  override readonly code: string = 'operation_timeout';
+
+  /** @param message - defaults to "The operation timed out". */
+  constructor(message = 'The operation timed out', options?: ASRErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The connection to a server failed (refused, reset, DNS, TLS) before a response arrived. */
 export class ConnectionError extends ASRError {
   override readonly code: string = 'connection_error';
@@ -107,7 +110,7 @@ export class ConnectionError extends ASRError {
   }
 }
 
-/** The request or connection took longer than its timeout. */
+/** A request or connection to a server took longer than its timeout. Retryable. */
 export class ConnectionTimeoutError extends ConnectionError {
   override readonly code: string = 'timeout';
 }
@@ -235,33 +238,31 @@ const STATUS_CLASSES = new Map<number, new (s: number, m: string, o?: APIStatusE
   [429, RateLimitError],
 ]);
 
-for (const c of [
-  ASRError,
-  InvalidAudioError,
-  InvalidArgumentError,
-  BackendUnavailableError,
-  ModelError,
-  AbortedError,
-  ConnectionError,
-  ConnectionTimeoutError,
-  StreamInterruptedError,
-  APIStatusError,
-  BadRequestError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  ConflictError,
-  PayloadTooLargeError,
-  UnprocessableEntityError,
-  RateLimitError,
-  InternalServerError,
-]) {
-  mark(c);
-}
+// Parents before children: each chain extends its parent's.
+registerError(ASRError, 'ASRError');
+registerError(InvalidAudioError, 'InvalidAudioError');
+registerError(InvalidArgumentError, 'InvalidArgumentError');
+registerError(BackendUnavailableError, 'BackendUnavailableError');
+registerError(ModelError, 'ModelError');
+registerError(AbortedError, 'AbortedError');
+registerError(TimeoutError, 'TimeoutError');
+registerError(ConnectionError, 'ConnectionError');
+registerError(ConnectionTimeoutError, 'ConnectionTimeoutError');
+registerError(StreamInterruptedError, 'StreamInterruptedError');
+registerError(APIStatusError, 'APIStatusError');
+registerError(BadRequestError, 'BadRequestError');
+registerError(AuthenticationError, 'AuthenticationError');
+registerError(PermissionDeniedError, 'PermissionDeniedError');
+registerError(NotFoundError, 'NotFoundError');
+registerError(ConflictError, 'ConflictError');
+registerError(PayloadTooLargeError, 'PayloadTooLargeError');
+registerError(UnprocessableEntityError, 'UnprocessableEntityError');
+registerError(RateLimitError, 'RateLimitError');
+registerError(InternalServerError, 'InternalServerError');
 
 /**
  * Turns whatever an aborted operation threw (a DOMException `AbortError`, a `TimeoutError`, the
- * signal's reason) into an {@link AbortedError} or {@link ConnectionTimeoutError}; other errors
+ * signal's reason) into an {@link AbortedError} or {@link TimeoutError}; other errors
  * pass through unchanged.
  */
 export function toAbortError(signal: AbortSignal | undefined, e?: unknown): unknown {
@@ -269,7 +270,7 @@ export function toAbortError(signal: AbortSignal | undefined, e?: unknown): unkn
   const reason: unknown = signal?.aborted ? signal.reason : e;
   if (ASRError.isInstance(reason)) return reason;
   const name = (reason as { name?: unknown } | undefined)?.name;
-  if (name === 'TimeoutError') return new ConnectionTimeoutError('The operation timed out', { cause: reason });
+  if (name === 'TimeoutError') return new TimeoutError(undefined, { cause: reason });
   if (signal?.aborted || name === 'AbortError') return new AbortedError(undefined, { cause: reason });
   return e;
 }

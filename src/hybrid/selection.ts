@@ -1,4 +1,5 @@
 import { BackendUnavailableError } from '../errors/index.js';
+import { registerError } from '../internal/error-registry.js';
 import type { BackendCapabilities, TranscriptionWarning } from '../spec/index.js';
 import type { BackendRole } from './tier.js';
 
@@ -88,12 +89,7 @@ export class NoBackendError extends BackendUnavailableError {
     return false;
   }
 }
-
-// Cross-realm marker, as src/errors marks its own classes (ASRError.isInstance reads it).
-Object.defineProperty(NoBackendError.prototype, Symbol.for('hybrid-asr.error'), {
-  value: Object.freeze(['NoBackendError', 'BackendUnavailableError', 'ASRError']),
-  enumerable: false,
-});
+registerError(NoBackendError, 'NoBackendError');
 
 /** Whether `caps` lists `language` (compared on the primary subtag: `en-US` matches `en`). */
 export function supportsLanguage(caps: BackendCapabilities, language: string | undefined): boolean {

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
+import { registerError } from '../internal/error-registry.js';
 
 /** Modes of the hybrid manager. */
 export type HybridMode = 'auto' | 'native' | 'remote' | 'dual';
@@ -29,6 +30,7 @@ export interface SettingsStore {
 export class SettingsError extends ASRError {
   override readonly code: string = 'settings_error';
 }
+registerError(SettingsError, 'SettingsError');
 
 const MODES: readonly HybridMode[] = ['auto', 'native', 'remote', 'dual'];
 

@@ -10,6 +10,7 @@ import {
   StreamInterruptedError,
   toAbortError,
 } from '../../errors/index.js';
+import { registerError } from '../../internal/error-registry.js';
 import {
   CLOSE_CODES,
   MAX_FRAME_BYTES,
@@ -41,6 +42,7 @@ class ServerStreamError extends ASRError {
     return this.#retryable;
   }
 }
+registerError(ServerStreamError, 'ServerStreamError');
 
 /** Mono float audio kept for replay, from `start` (absolute sample). */
 interface Piece {
