@@ -6,7 +6,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChunkedLiveProcessor, NativeBackend, decodeAudio } from '../src/index.js';
+import { ChunkedLiveProcessor, NativeBackend, decodeAudio } from 'hybrid-asr';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: live-meeting.ts <meeting.wav>');

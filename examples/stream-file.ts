@@ -3,7 +3,7 @@
  *   HYBRID_ASR_MODELS=../shared/models npx tsx examples/stream-file.ts talk.wav
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NativeBackend, decodeAudio, type AudioChunk } from '../src/index.js';
+import { NativeBackend, decodeAudio, type AudioChunk } from 'hybrid-asr';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: stream-file.ts <file.wav>');

@@ -2,7 +2,7 @@
  * Transcribe a WAV file on-device and print SRT captions.
  *   HYBRID_ASR_MODELS=../shared/models npx tsx examples/transcribe-file.ts talk.wav
  */
-import { NativeBackend, toSrt } from '../src/index.js';
+import { NativeBackend, toSrt } from 'hybrid-asr';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: transcribe-file.ts <file.wav>');

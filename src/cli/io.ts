@@ -1,4 +1,5 @@
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
+import { roundTimesReplacer } from '../format/json.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = {
@@ -11,15 +12,40 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-/** Writes one JSON object per line to stdout (the `stream` / `live` output format). */
+/** Writes one JSON object per line to stdout (the `stream` / `live` output format), times rounded to the millisecond. */
 export function writeJsonLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  process.stdout.write(`${JSON.stringify(value, roundTimesReplacer)}\n`);
 }
 
 /** Whether an error is the user's doing (bad input) rather than a failure of the tool. */
 function isUserError(e: unknown): boolean {
   if (!ASRError.isInstance(e)) return false;
   return e.code === 'invalid_argument' || e.code === 'invalid_audio' || e.code === 'model_error';
+}
+
+/** One line per distinct cause below `e` (deepest last): `fetch failed` gives way to `connect ECONNREFUSED 127.0.0.1:8080`. */
+function causeChain(e: unknown): string[] {
+  const lines: string[] = [];
+  let c: unknown = e instanceof Error ? e.cause : undefined;
+  for (let depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    if (c instanceof AggregateError && c.errors.length > 0) {
+      // Happy Eyeballs: one error per address tried.
+      lines.push([...new Set(c.errors.map((x: unknown) => describe(x)))].join('; '));
+      break;
+    }
+    lines.push(describe(c));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return lines.filter((l) => l !== '');
+}
+
+/** An error's message, or its system code and address when the message is empty. */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const sys = e as Error & { code?: unknown; address?: unknown; port?: unknown };
+  if (e.message !== '') return e.message;
+  const where = typeof sys.address === 'string' ? ` ${sys.address}${typeof sys.port === 'number' ? `:${sys.port}` : ''}` : '';
+  return typeof sys.code === 'string' ? `${sys.code}${where}` : e.name;
 }
 
 /**
@@ -31,8 +57,12 @@ export function reportError(e: unknown): number {
   const debug = process.env.HYBRID_ASR_DEBUG === '1';
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`hybrid-asr: ${msg}\n`);
-  const cause = e instanceof Error ? e.cause : undefined;
-  if (cause instanceof Error && cause.message !== msg) process.stderr.write(`  caused by: ${cause.message}\n`);
+  const seen = new Set([msg]);
+  for (const line of causeChain(e)) {
+    if (seen.has(line)) continue;
+    seen.add(line);
+    process.stderr.write(`  caused by: ${line}\n`);
+  }
   if (debug || !ASRError.isInstance(e)) {
     if (e instanceof Error && e.stack && (debug || !ASRError.isInstance(e))) {
       if (debug) process.stderr.write(`${e.stack}\n`);

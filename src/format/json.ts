@@ -8,6 +8,19 @@ const WORD_KEYS = ['word', 'start', 'end', 'confidence', 'speaker'];
 const SPEAKER_KEYS = ['id', 'totalSec'];
 const TURN_KEYS = ['speaker', 'start', 'end'];
 
+/** Whether a JSON key holds a time in seconds: `start`, `end`, and every key ending in `Sec`. */
+function isTimeKey(key: string): boolean {
+  return key === 'start' || key === 'end' || key.endsWith('Sec');
+}
+
+/**
+ * `JSON.stringify` replacer that rounds times in seconds to the millisecond (`0.19999999999999998`
+ * becomes `0.2`); other numbers pass unchanged. Used for every JSON the package writes.
+ */
+export function roundTimesReplacer(key: string, value: unknown): unknown {
+  return typeof value === 'number' && Number.isFinite(value) && isTimeKey(key) ? Math.round(value * 1000) / 1000 : value;
+}
+
 /** Copies `o` with `keys` first, in that order, then any other keys in their own order. */
 function ordered(o: object, keys: readonly string[], nested?: Record<string, (v: unknown) => unknown>): Record<string, unknown> {
   const src = o as Record<string, unknown>;
@@ -19,9 +32,10 @@ function ordered(o: object, keys: readonly string[], nested?: Record<string, (v:
 }
 
 /**
- * The transcription as JSON, unchanged apart from key order: the spec's order for `Transcription`,
- * `Segment`, `Word`, `SpeakerInfo` and `SpeakerTurn` keys (unknown keys follow, untouched), so that the output of
- * two backends can be diffed. Ends with a newline.
+ * The transcription as JSON, unchanged apart from key order and rounding: the spec's order for
+ * `Transcription`, `Segment`, `Word`, `SpeakerInfo` and `SpeakerTurn` keys (unknown keys follow,
+ * untouched), so that the output of two backends can be diffed; times in seconds (`start`, `end`,
+ * `…Sec`) rounded to the millisecond. Ends with a newline.
  *
  * @throws InvalidArgumentError for a malformed transcription or option.
  */
@@ -36,5 +50,5 @@ export function toJson(t: Transcription, options?: JsonFormatOptions): string {
     speakers: (sp) => (Array.isArray(sp) ? (sp as object[]).map((s) => ordered(s, SPEAKER_KEYS)) : sp),
     speakerTurns: (ts) => (Array.isArray(ts) ? (ts as object[]).map((x) => ordered(x, TURN_KEYS)) : ts),
   });
-  return `${JSON.stringify(value, null, o.pretty ? 2 : undefined)}\n`;
+  return `${JSON.stringify(value, roundTimesReplacer, o.pretty ? 2 : undefined)}\n`;
 }

@@ -8,7 +8,7 @@ import type { Transcription } from './transcription.js';
  * A speech recogniser. Everything above the backends (the hybrid manager, the live processor, the
  * server) talks to recognisers through this interface alone.
  *
- * Contract (checked by `runBackendContract` from `hybrid-asr/testing`):
+ * Contract (checked by `runBackendContract` from `hybrid-asr/testing/vitest`):
  * - constructing a backend opens nothing; the first call (or an explicit `load()`) does;
  * - `capabilities` describe the loaded model; read them after `isAvailable()` resolves `true`;
  * - options a backend can't honour become `warnings`; requests that can't work throw an `ASRError`;

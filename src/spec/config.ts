@@ -1,3 +1,5 @@
+import type { TranscriptionProgress } from './progress.js';
+
 /** Speaker diarization settings. `true` in {@link TranscriptionConfig.diarization} means all defaults. */
 export interface DiarizationOptions {
   /** Exact number of speakers, when known. */
@@ -41,10 +43,17 @@ export interface TranscriptionConfig {
   readonly abortSignal?: AbortSignal;
   /** Backend-specific settings, each under its backend's key. */
   readonly backendOptions?: BackendOptions;
+  /**
+   * Called as the work advances, with the audio seconds processed and the total when known; at
+   * most a few times a second, and once at the end. Runs synchronously on the caller's thread:
+   * keep it cheap. An exception it throws is ignored. Remote backends call it when the server's
+   * answer arrives. Not used by `transcribeStream()`, whose events carry their position.
+   */
+  readonly onProgress?: (progress: TranscriptionProgress) => void;
 }
 
 /** Options of one `transcribeStream()` call. */
-export interface StreamConfig extends TranscriptionConfig {
+export interface StreamConfig extends Omit<TranscriptionConfig, 'onProgress'> {
   /**
    * Emit `partial` events as text grows. Finals are always emitted.
    * @defaultValue true

@@ -30,4 +30,5 @@ export type {
   Transcription,
   Word,
 } from './transcription.js';
+export type { TranscriptionProgress } from './progress.js';
 export type { TranscriptionWarning } from './warning.js';

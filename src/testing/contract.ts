@@ -201,7 +201,7 @@ function checkOptions(o: BackendContractOptions): void {
  *
  * @example
  * ```ts
- * import { runBackendContract } from 'hybrid-asr/testing';
+ * import { runBackendContract } from 'hybrid-asr/testing/vitest';
  * runBackendContract('native backend', {
  *   create: () => createNativeBackend({ model: 'models/tiny-ctc-en-offline' }),
  *   audio: { path: 'audio/hello.wav', reference: 'hello world', maxWer: 0.4 },

@@ -1,6 +1,7 @@
 /**
- * Test helpers: a scriptable in-memory backend ({@link TestBackend}) and the contract suite every
- * `ASRBackend` must pass ({@link runBackendContract}; needs `vitest`, an optional peer dependency).
+ * Test helpers: a scriptable in-memory backend ({@link TestBackend}) for any test framework (jest,
+ * mocha, node:test, vitest). The contract suite every `ASRBackend` must pass is in
+ * `hybrid-asr/testing/vitest` (it needs `vitest`, an optional peer dependency).
  *
  * @packageDocumentation
  */
@@ -19,5 +20,3 @@ export type {
   TestStreamCall,
   TestTranscribeCall,
 } from './test-backend.js';
-export { BACKEND_CONTRACT_CASES, expectWellFormedTranscription, runBackendContract } from './contract.js';
-export type { BackendContractCase, BackendContractOptions, ContractAudio, ContractStreamAudio } from './contract.js';

@@ -33,7 +33,7 @@ describe('error identity', () => {
       expect(C.isInstance(null)).toBe(false);
       expect(C.isInstance('InvalidAudioError')).toBe(false);
     }
-    const nb = new NoBackendError('no', 'native-only', false);
+    const nb = new NoBackendError('no', 'offline-error', false);
     expect(nb.name).toBe('NoBackendError');
     expect(NoBackendError.isInstance(nb)).toBe(true);
     expect(errors.BackendUnavailableError.isInstance(nb)).toBe(true);

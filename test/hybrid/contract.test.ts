@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors/index.js';
 import { decodeAudio } from '../../src/audio/index.js';
 import { HybridManager, MemorySettingsStore } from '../../src/hybrid/index.js';
-import { expectWellFormedTranscription, runBackendContract, TestBackend, type ScriptedWord } from '../../src/testing/index.js';
+import { TestBackend, type ScriptedWord } from '../../src/testing/index.js';
+import { expectWellFormedTranscription, runBackendContract } from '../../src/testing/vitest.js';
 import { AUDIO_DIR, readReferences } from '../helpers/shared.js';
 
 const espeak = join(AUDIO_DIR, 'espeak');

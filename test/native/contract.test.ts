@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runBackendContract } from '../../src/testing/index.js';
+import { runBackendContract } from '../../src/testing/vitest.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
 import { AUDIO_DIR, OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, haveAssets, readReferences } from '../helpers/shared.js';
 

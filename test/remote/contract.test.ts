@@ -11,7 +11,7 @@ import { NativeBackend } from '../../src/backends/native/index.js';
 import { RemoteBackend } from '../../src/backends/remote/index.js';
 import { wordErrorRate } from '../../src/metrics/wer.js';
 import { createServer, type ASRServer } from '../../src/server/index.js';
-import { runBackendContract } from '../../src/testing/index.js';
+import { runBackendContract } from '../../src/testing/vitest.js';
 import { AUDIO_DIR, describeWithAssets, OFFLINE_MODEL, readReferences, STREAMING_MODEL } from '../helpers/shared.js';
 
 const CLIP = 'espeak-001.wav';

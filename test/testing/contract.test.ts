@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { decodeAudio } from '../../src/audio/index.js';
-import { runBackendContract, TestBackend, type ScriptedWord } from '../../src/testing/index.js';
+import { TestBackend, type ScriptedWord } from '../../src/testing/index.js';
+import { runBackendContract } from '../../src/testing/vitest.js';
 import { AUDIO_DIR, readReferences } from '../helpers/shared.js';
 
 const espeak = join(AUDIO_DIR, 'espeak');

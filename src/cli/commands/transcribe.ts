@@ -5,9 +5,10 @@ import { basename, extname, join, resolve } from 'node:path';
 import { openAudio } from '../../audio/index.js';
 import { ASRError, InvalidArgumentError, InvalidAudioError } from '../../errors/index.js';
 import { formatTranscription, OUTPUT_FORMATS, type OutputFormat } from '../../format/index.js';
-import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../../spec/index.js';
+import type { ASRBackend, AudioInput, TranscriptionConfig, TranscriptionWarning } from '../../spec/index.js';
 import { createCliBackend, type CliBackendOptions } from '../backend-factory.js';
 import { action, parsePositiveInt } from '../io.js';
+import { createProgress, formatClock, parseProgressMode, type ProgressMode } from '../progress.js';
 
 /** Parsed options of `hybrid-asr transcribe`. */
 interface TranscribeFlags {
@@ -22,6 +23,9 @@ interface TranscribeFlags {
   readonly apiKey?: string;
   readonly tier?: string;
   readonly fallback?: string;
+  readonly progress: ProgressMode;
+  readonly rawRate?: number;
+  readonly rawChannels: number;
 }
 
 const EXTENSIONS: Record<OutputFormat, string> = { text: 'txt', json: 'json', srt: 'srt', vtt: 'vtt' };
@@ -31,18 +35,21 @@ export function register(program: Command): void {
   program
     .command('transcribe')
     .description('Transcribe audio files (WAV) and print or save the result.')
-    .argument('<file...>', 'audio files to transcribe')
-    .addOption(new Option('--backend <backend>', 'which backend runs the model').choices(['native', 'remote', 'auto']).default('auto'))
-    .option('--model <id|dir>', 'model folder, or a model name/id (see `hybrid-asr models list`)')
+    .argument('<file...>', 'audio files to transcribe; - reads standard input (WAV, or raw s16le with --raw-rate)')
+    .addOption(new Option('-b, --backend <backend>', 'which backend runs the model').choices(['native', 'remote', 'auto']).default('auto'))
+    .option('-m, --model <id|dir>', 'model folder, or a model name/id (see `hybrid-asr models list`)')
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'))
     .option('--diarize', 'label speakers (S1, S2, …)')
     .option('--language <code>', 'language of the audio (ISO 639-1, e.g. en)', parseLanguage)
-    .option('--output <path>', 'write to this file, or into this folder as <name>.<ext> (required with several files in json/srt/vtt)')
+    .option('-o, --output <path>', 'write to this file, or into this folder as <name>.<ext> (required with several files in json/srt/vtt)')
     .option('--threads <n>', 'CPU threads for the native backend', parsePositiveInt('--threads'))
     .option('--remote-url <url>', 'server URL for the remote backend', parseUrl)
     .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
     .option('--tier <tier>', 'subscription tier for --backend auto (free, pro, pro-cloud, team)')
     .addOption(new Option('--fallback <backend>', 'with --backend auto: fail over to native, or not').choices(['native', 'none']))
+    .option('--raw-rate <hz>', 'standard input (-) is raw 16-bit little-endian PCM at this rate', parsePositiveInt('--raw-rate'))
+    .option('--raw-channels <n>', 'channels of raw standard input', parsePositiveInt('--raw-channels'), 1)
+    .option('--progress <mode>', 'progress on stderr: auto (a bar when stderr is a terminal) | bar | lines | none', parseProgressMode, 'auto')
     .addHelpText(
       'after',
       `
@@ -50,7 +57,9 @@ Examples:
   hybrid-asr transcribe talk.wav
   hybrid-asr transcribe talk.wav --format srt --output talk.srt
   hybrid-asr transcribe a.wav b.wav --format vtt --output captions/
-  hybrid-asr transcribe meeting.wav --diarize --backend remote --remote-url http://127.0.0.1:8080`,
+  hybrid-asr transcribe meeting.wav --diarize --backend remote --remote-url http://127.0.0.1:8080
+  ffmpeg -i talk.m4a -f wav - | hybrid-asr transcribe -
+  arecord -f S16_LE -r 16000 -c 1 -t raw -d 10 | hybrid-asr transcribe - --raw-rate 16000`,
     )
     .action(action(run));
 }
@@ -121,7 +130,7 @@ async function outputPaths(files: readonly string[], flags: TranscribeFlags): Pr
   if (files.length === 1 && !isDir && !/[\\/]$/.test(out)) return [out];
   const seen = new Map<string, string>();
   return files.map((f) => {
-    const name = `${basename(f, extname(f))}.${EXTENSIONS[flags.format]}`;
+    const name = `${f === '-' ? 'stdin' : basename(f, extname(f))}.${EXTENSIONS[flags.format]}`;
     const other = seen.get(name);
     if (other !== undefined) {
       throw new InvalidArgumentError(`"${other}" and "${f}" would both be written to ${join(out, name)}; transcribe them separately`);
@@ -142,9 +151,20 @@ function describeWarning(w: TranscriptionWarning): string {
   }
 }
 
+/** Standard input as audio: WAV bytes as they arrive, or raw s16le (read whole) with `--raw-rate`. */
+async function stdinAudio(flags: TranscribeFlags): Promise<AudioInput> {
+  if (flags.rawRate === undefined) return process.stdin;
+  const parts: Buffer[] = [];
+  for await (const b of process.stdin) parts.push(b as Buffer);
+  return { format: 'pcm16', data: Buffer.concat(parts), sampleRate: flags.rawRate, channels: flags.rawChannels };
+}
+
 async function run(signal: AbortSignal, files: string[], flags: TranscribeFlags): Promise<void> {
+  const stdin = files.filter((f) => f === '-').length;
+  if (stdin > 1) throw new InvalidArgumentError('"-" (standard input) can be given once');
+  if (stdin === 0 && flags.rawRate !== undefined) throw new InvalidArgumentError('--raw-rate applies to standard input (-) only');
   // Everything the user can get wrong is checked before a model is loaded or a socket opened.
-  for (const f of files) await checkInput(f);
+  for (const f of files) if (f !== '-') await checkInput(f);
   const targets = await outputPaths(files, flags);
   const backendOptions: CliBackendOptions = {
     backend: flags.backend,
@@ -165,7 +185,15 @@ async function run(signal: AbortSignal, files: string[], flags: TranscribeFlags)
   try {
     backend = await createCliBackend(backendOptions);
     for (const [i, file] of files.entries()) {
-      const result = await backend.transcribe(resolve(file), config);
+      const name = file === '-' ? 'standard input' : file;
+      const progress = await createProgress(flags.progress, { label: `transcribing ${basename(name)}`, format: formatClock });
+      let result;
+      try {
+        const input = file === '-' ? await stdinAudio(flags) : resolve(file);
+        result = await backend.transcribe(input, { ...config, onProgress: (p) => progress.update(p.processedSec, p.totalSec) });
+      } finally {
+        progress.stop();
+      }
       for (const w of result.warnings) process.stderr.write(`hybrid-asr: warning: ${file}: ${describeWarning(w)}\n`);
       const body = formatTranscription(result, flags.format);
       const target = targets[i];
