@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAudio } from '../../audio/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { AudioChunk, AudioInput } from '../../spec/index.js';
 import { createCliBackend, type CliBackendOptions } from '../backend-factory.js';
 import { action, parsePositiveInt, writeJsonLine } from '../io.js';
+import { createProgress, formatClock, parseProgressMode, type ProgressMode, type ProgressReporter } from '../progress.js';
 
 /** Parsed options of `hybrid-asr stream`. */
 interface StreamFlags {
@@ -21,6 +23,7 @@ interface StreamFlags {
   readonly apiKey?: string;
   readonly tier?: string;
   readonly fallback?: string;
+  readonly progress: ProgressMode;
 }
 
 /** Registers `hybrid-asr stream <file|->`. */
@@ -29,8 +32,8 @@ export function register(program: Command): void {
     .command('stream')
     .description('Transcribe a file or standard input as a live stream; prints one JSON event per line.')
     .argument('<file|->', 'a WAV file, or - for standard input (WAV, or raw s16le with --raw-rate)')
-    .addOption(new Option('--backend <backend>', 'which backend runs the model').choices(['native', 'remote', 'auto']).default('auto'))
-    .option('--model <id|dir>', 'model folder, name or catalog id (a streaming model is preferred)')
+    .addOption(new Option('-b, --backend <backend>', 'which backend runs the model').choices(['native', 'remote', 'auto']).default('auto'))
+    .option('-m, --model <id|dir>', 'model folder, name or catalog id (a streaming model is preferred)')
     .option('--chunk-ms <ms>', 'audio per chunk, milliseconds', parsePositiveInt('--chunk-ms'), 100)
     .option('--realtime', 'pace the input at real time, as a microphone would')
     .option('--raw-rate <hz>', 'standard input is raw 16-bit little-endian PCM at this rate', parsePositiveInt('--raw-rate'))
@@ -42,6 +45,7 @@ export function register(program: Command): void {
     .addOption(new Option('--api-key <key>', 'API key for the remote backend').env('HYBRID_ASR_API_KEY'))
     .option('--tier <tier>', 'subscription tier for --backend auto (free, pro, pro-cloud, team)')
     .addOption(new Option('--fallback <backend>', 'with --backend auto: fail over to native, or not').choices(['native', 'none']))
+    .option('--progress <mode>', 'position on stderr: auto (a bar when stderr is a terminal) | bar | lines | none', parseProgressMode, 'auto')
     .addHelpText(
       'after',
       `
@@ -88,6 +92,16 @@ async function* wavChunks(input: AudioInput, chunkMs: number, signal: AbortSigna
   if (pending.length) yield { samples: pending, sampleRate: probe.sampleRate };
 }
 
+/** Reports the seconds of audio the backend has pulled, of `totalSec` when known. */
+async function* counted(chunks: AsyncIterable<AudioChunk>, totalSec: number | undefined, progress: ProgressReporter): AsyncGenerator<AudioChunk> {
+  let sec = 0;
+  for await (const c of chunks) {
+    sec += c.samples.length / (c.channels ?? 1) / c.sampleRate;
+    progress.update(sec, totalSec);
+    yield c;
+  }
+}
+
 /** Paces chunks at real time. */
 async function* paced(chunks: AsyncIterable<AudioChunk>, signal: AbortSignal): AsyncGenerator<AudioChunk> {
   const t0 = performance.now();
@@ -109,11 +123,16 @@ async function run(signal: AbortSignal, file: string, flags: StreamFlags): Promi
         ? rawPcm(process.stdin, flags.rawRate, flags.rawChannels, flags.chunkMs)
         : wavChunks(process.stdin, flags.chunkMs, signal)
       : wavChunks(file, flags.chunkMs, signal);
+  let totalSec: number | undefined;
   if (file !== '-') {
     // Check the file before loading any model: a bad file is a quick, clear error.
-    await (await openAudio(file)).close();
+    const reader = await openAudio(file);
+    totalSec = reader.durationSec;
+    await reader.close();
   }
   if (flags.realtime) chunks = paced(chunks, signal);
+  const progress = await createProgress(flags.progress, { label: `streaming ${file === '-' ? 'standard input' : basename(file)}`, format: formatClock });
+  chunks = counted(chunks, totalSec, progress);
   const backend = await createCliBackend({
     backend: flags.backend,
     streaming: true,
@@ -137,6 +156,7 @@ async function run(signal: AbortSignal, file: string, flags: StreamFlags): Promi
       } else writeJsonLine({ ...event, backend: producer() });
     }
   } finally {
+    progress.stop();
     await backend.dispose();
   }
 }
