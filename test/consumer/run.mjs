@@ -179,10 +179,10 @@ if (failed > 0) {
 }
 
 /**
- * Each ```ts block of README.md becomes a file of an ESM TypeScript app, compiled strictly. Blocks
- * that start with `// @run` are then run in a folder holding the files they name (meeting.wav,
- * talk.wav, call.wav), with a real `hybrid-asr serve` from the installed package on 127.0.0.1 for
- * the ones that talk to a server (`KEY`, `HYBRID_ASR_URL` in their environment).
+ * Each ```ts block of README.md becomes a file of an ESM TypeScript app, compiled strictly, and is
+ * run as written in a folder holding the files the snippets name (meeting.wav, talk.wav,
+ * call.wav), with a real `hybrid-asr serve` from the installed package on 127.0.0.1 for the ones
+ * that talk to a server (`KEY` and `HYBRID_ASR_URL` in their environment).
  */
 async function readmeSnippets(work, tsc, env) {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -204,8 +204,7 @@ async function readmeSnippets(work, tsc, env) {
     must('tsc', run(process.execPath, [tsc, '-p', dir], { cwd: dir, env }));
     writeFileSync(join(dir, 'out', 'package.json'), JSON.stringify({ type: 'module' }));
   });
-  const runnable = files.filter((_, i) => blocks[i].startsWith('// @run'));
-  if (runnable.length === 0) return;
+  const runnable = files;
   for (const name of ['meeting.wav', 'talk.wav', 'call.wav']) cpSync(env.CONSUMER_CLIP, join(dir, name));
   // A real server from the installed package, for the snippets that use one.
   const key = 'consumer-test-key';
@@ -230,7 +229,7 @@ async function readmeSnippets(work, tsc, env) {
     for (const f of runnable) {
       check(`README snippet ${f} runs`, () => {
         if (url === undefined) throw new Error(`hybrid-asr serve did not start:\n${serverOut}`);
-        const r = must(f, run(process.execPath, [join('out', f.replace(/\.ts$/, '.js'))], { cwd: dir, env: { ...env, KEY: key, HYBRID_ASR_URL: url } }));
+        const r = must(f, run(process.execPath, [join('out', f.replace(/\.ts$/, '.js'))], { cwd: dir, env: { ...env, KEY: key, HYBRID_ASR_URL: `${url}/v1` } }));
         return r.stdout.trim().split('\n').slice(0, 2).join(' | ');
       });
     }
