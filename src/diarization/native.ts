@@ -1,7 +1,8 @@
 /**
  * The sherpa-onnx parts diarization uses: Silero VAD (speech regions) and the speaker embedding
- * extractor. Model files are checked before any sherpa object is built, because sherpa-onnx-node
- * aborts the process on a corrupt .onnx and gives the VAD a silent null handle on a missing path.
+ * extractor. Model files are checked, then proven in a child process (once per content digest),
+ * before any sherpa object is built here, because sherpa-onnx-node aborts the process on a corrupt
+ * .onnx and gives the VAD a silent null handle on a missing path.
  *
  * TODO(fold): replace the VAD part with `src/vad` once it lands.
  * @internal
@@ -10,6 +11,17 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { ModelError } from '../errors/index.js';
 import { loadSherpa } from '../internal/sherpa.js';
+import { proveSherpaConfigSync } from '../models/proof.js';
+import type { SherpaModelConfig } from '../models/probe.js';
+
+/**
+ * Proves a config before this process loads it (a child process loads and runs it the first time
+ * given bytes are seen; the verdict is cached by content digest), blocking because the
+ * constructors here are synchronous. @internal
+ */
+function prove(spec: SherpaModelConfig, what: string, path: string): void {
+  proveSherpaConfigSync(spec, `${what} model ${path}`, path);
+}
 
 /** A stretch of speech, in seconds. @internal */
 export interface Span {
@@ -131,24 +143,23 @@ export class SpeechDetector {
   constructor(settings: VadSettings, keepSamples = false) {
     this.#keepSamples = keepSamples;
     checkOnnxFile(settings.model, 'VAD');
-    const sherpa = loadSherpa();
-    this.#vad = new sherpa.Vad(
-      {
-        sileroVad: {
-          model: settings.model,
-          threshold: settings.threshold,
-          minSilenceDuration: settings.minSilenceDuration,
-          minSpeechDuration: settings.minSpeechDuration,
-          maxSpeechDuration: settings.maxSpeechDuration,
-          windowSize: SpeechDetector.WINDOW,
-        },
-        sampleRate: 16000,
-        numThreads: 1,
-        provider: 'cpu',
-        debug: false,
+    const config = {
+      sileroVad: {
+        model: settings.model,
+        threshold: settings.threshold,
+        minSilenceDuration: settings.minSilenceDuration,
+        minSpeechDuration: settings.minSpeechDuration,
+        maxSpeechDuration: settings.maxSpeechDuration,
+        windowSize: SpeechDetector.WINDOW,
       },
-      60,
-    ) as SherpaVad;
+      sampleRate: 16000,
+      numThreads: 1,
+      provider: 'cpu',
+      debug: false,
+    };
+    prove({ className: 'Vad', config }, 'VAD', settings.model);
+    const sherpa = loadSherpa();
+    this.#vad = new sherpa.Vad(config, 60) as SherpaVad;
   }
 
   /** Feeds samples; returns the spans completed by them. */
@@ -219,8 +230,10 @@ export class EmbeddingExtractor {
 
   constructor(model: string, numThreads = 1) {
     checkOnnxFile(model, 'Speaker embedding');
+    const config = { model, numThreads, debug: false, provider: 'cpu' };
+    prove({ className: 'SpeakerEmbeddingExtractor', config }, 'Speaker embedding', model);
     const sherpa = loadSherpa();
-    this.#ex = new sherpa.SpeakerEmbeddingExtractor({ model, numThreads, debug: false, provider: 'cpu' }) as SherpaExtractor;
+    this.#ex = new sherpa.SpeakerEmbeddingExtractor(config) as SherpaExtractor;
     this.dim = this.#ex.dim;
     if (!(this.dim > 0)) throw new ModelError(`Speaker embedding model could not be loaded: ${model}`, { path: model });
   }

@@ -19,6 +19,14 @@ export { detectLayout } from './detect.js';
 export { readOnnxHeader, type OnnxHeader } from './onnx.js';
 export { readTokens, sha256File, validateModel, type ValidateOptions } from './validate.js';
 export { probeModelInSubprocess, sherpaConfigFor, type ProbeOptions, type SherpaConfigOptions, type SherpaModelConfig } from './probe.js';
+export {
+  MODEL_PROOF_CACHE_FILE,
+  proveModel,
+  type ModelProof,
+  type ModelProofEvent,
+  type ModelProofOptions,
+  type ModelProofSource,
+} from './proof.js';
 export { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from './catalog.js';
 export { downloadFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export { extractTarBz2, type ExtractOptions } from './archive.js';

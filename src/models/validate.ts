@@ -110,10 +110,36 @@ function checkMetadata(model: ResolvedModel, role: string, header: OnnxHeader, p
 }
 
 /**
+ * sherpa-onnx looks every id the model emits up in tokens.txt with `std::unordered_map::at`: an id
+ * without a symbol throws `_Map_base::at` in the middle of a decode. Every id below the model's
+ * `vocab_size` must therefore have a symbol.
+ */
+function checkVocabulary(tokensPath: string, tokens: Map<string, number>, vocab: readonly { role: string; path: string; size: number }[]): void {
+  if (vocab.length === 0) return;
+  const ids = new Set(tokens.values());
+  for (const v of vocab) {
+    let missing = 0;
+    let first = -1;
+    for (let id = 0; id < v.size; id++) {
+      if (!ids.has(id)) {
+        missing++;
+        if (first < 0) first = id;
+      }
+    }
+    if (missing > 0) {
+      throw new ModelError(
+        `${tokensPath} has ${tokens.size} tokens, too few for the model: ${v.path} says vocab_size ${v.size}, and ${missing} id${missing === 1 ? '' : 's'} below it (first: ${first}) ha${missing === 1 ? 's' : 've'} no symbol; is this the model's own tokens.txt?`,
+        { path: tokensPath },
+      );
+    }
+  }
+}
+
+/**
  * Checks a model before it is loaded: manifest shape, kind/family, files per role (exist, regular
  * files, not empty), every ONNX file's top level (not truncated, not a Git LFS pointer, has a
- * graph) and the metadata keys its family's loader reads, tokens.txt syntax (and a blank symbol
- * for CTC and transducer families), and optionally the sha256 entries. Throws a
+ * graph) and the metadata keys its family's loader reads, tokens.txt syntax (a blank symbol for CTC and
+ * transducer families, a symbol for every id below the model's `vocab_size`), and optionally the sha256 entries. Throws a
  * {@link ModelError} whose `path` names the offending file.
  *
  * @param model - from {@link resolveModel}.
@@ -139,11 +165,15 @@ export async function validateModel(model: ResolvedModel, options: ValidateOptio
     if (st.size === 0) throw new ModelError(`${manifest.name}: the ${role} file ${p} is empty (0 bytes)`, { path: p });
   }
 
+  /** `vocab_size` from each ONNX file's metadata that states one: tokens.txt must name every id below it. */
+  const vocab: { role: string; path: string; size: number }[] = [];
   for (const role of spec.onnxRoles) {
     throwIfAborted(abortSignal);
     const p = pathOf(role);
     const header = await readOnnxHeader(p);
     checkMetadata({ ...model, manifest }, role, header, p);
+    const v = header.metadata.get('vocab_size');
+    if (v !== undefined && /^\d+$/.test(v.trim())) vocab.push({ role, path: p, size: Number(v) });
   }
 
   if (manifest.files.tokens !== undefined) {
@@ -167,6 +197,7 @@ export async function validateModel(model: ResolvedModel, options: ValidateOptio
         { path: p },
       );
     }
+    checkVocabulary(p, tokens, vocab);
   }
 
   if (checksums && manifest.sha256) {

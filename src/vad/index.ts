@@ -9,6 +9,7 @@ import { InvalidArgumentError, ModelError } from '../errors/index.js';
 import { loadSherpa } from '../internal/sherpa.js';
 import { type ResolveOptions, type ResolvedModel, resolveModel } from '../models/resolve.js';
 import { validateModel } from '../models/validate.js';
+import { type ModelProofOptions, proveSherpaConfig } from '../models/proof.js';
 
 /** A finished stretch of speech. Times are seconds from the first pushed sample. */
 export interface SpeechSegment {
@@ -53,6 +54,13 @@ export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir
    * @defaultValue 20
    */
   readonly maxSpeechSec?: number;
+  /**
+   * How the model is proven before this process loads it (a first load of given bytes runs in a
+   * child process; the verdict is cached by content digest): cache folder, `cache: false` to
+   * prove every time, `onProof`.
+   * @defaultValue the cache under `cacheDir`
+   */
+  readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs'>;
 }
 
 /** Narrow view of sherpa-onnx-node's `Vad`. */
@@ -75,9 +83,9 @@ function checkNumber(name: string, v: number, min: number, max: number): void {
 }
 
 /**
- * Streaming Silero VAD. Create with {@link VoiceActivityDetector.create} (which resolves and
- * validates the model before any native object exists: a missing path would give sherpa a silent
- * null handle, a corrupt file would abort the process).
+ * Streaming Silero VAD. Create with {@link VoiceActivityDetector.create} (which resolves,
+ * validates and proves the model in a child process before any native object exists here: a
+ * missing path would give sherpa a silent null handle, a corrupt file would abort the process).
  */
 export class VoiceActivityDetector {
   /** Sample rate the detector works at, Hz. */
@@ -93,7 +101,7 @@ export class VoiceActivityDetector {
     this.#maxSamples = Math.floor(maxSpeechSec * sampleRate);
   }
 
-  /** Resolves, validates and loads the VAD model. */
+  /** Resolves, validates, proves (once per content digest) and loads the VAD model. */
   static async create(options: VadOptions = {}): Promise<VoiceActivityDetector> {
     const threshold = options.threshold ?? 0.5;
     const minSilenceSec = options.minSilenceSec ?? 0.5;
@@ -117,25 +125,29 @@ export class VoiceActivityDetector {
       throw new ModelError(`Model "${model.manifest.name}" is a ${model.manifest.kind} model, not a VAD`, { path: model.dir });
     }
     await validateModel(model, options.abortSignal ? { abortSignal: options.abortSignal } : {});
-    const sherpa = loadSherpa();
     const sampleRate = model.manifest.sampleRate;
-    const vad = new sherpa.Vad(
-      {
-        sileroVad: {
-          model: model.paths.model,
-          threshold,
-          minSilenceDuration: minSilenceSec,
-          minSpeechDuration: minSpeechSec,
-          maxSpeechDuration: maxSpeechSec,
-          windowSize: WINDOW,
-        },
-        sampleRate,
-        numThreads: 1,
-        provider: 'cpu',
-        debug: false,
+    const config = {
+      sileroVad: {
+        model: model.paths.model,
+        threshold,
+        minSilenceDuration: minSilenceSec,
+        minSpeechDuration: minSpeechSec,
+        maxSpeechDuration: maxSpeechSec,
+        windowSize: WINDOW,
       },
-      Math.ceil(maxSpeechSec * 2 + 10),
-    ) as SherpaVad & { handle?: unknown };
+      sampleRate,
+      numThreads: 1,
+      provider: 'cpu',
+      debug: false,
+    };
+    // Prove, then load: a corrupt graph aborts the process that loads it.
+    await proveSherpaConfig({ className: 'Vad', config }, `"${model.manifest.name}" (vad ${model.manifest.family})`, model.dir, {
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...options.proof,
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    const sherpa = loadSherpa();
+    const vad = new sherpa.Vad(config, Math.ceil(maxSpeechSec * 2 + 10)) as SherpaVad & { handle?: unknown };
     if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${model.dir}`, { path: model.dir });
     return new VoiceActivityDetector(vad, sampleRate, maxSpeechSec);
   }

@@ -235,7 +235,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, SPEAKER_MODEL])('
       (e: unknown) => e,
     );
     expect(ModelError.isInstance(err)).toBe(true);
-    expect((err as Error).message).toMatch(/probe process (was killed by SIG|exited with code)/);
+    expect((err as Error).message).toMatch(/proving process (was killed by SIG|exited with code)/);
     expect(process.exitCode ?? 0).toBe(0);
   });
 

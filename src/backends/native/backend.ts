@@ -23,7 +23,8 @@ import { ChunkNormalizer, decodeAudio, openAudio, resample } from '../../audio/i
 import { readWavFileSync } from '../../audio/reader.js';
 import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
-import { type ResolvedModel, probeModelInSubprocess, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
+import { type ResolvedModel, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
+import { type ModelProofOptions, proveSherpaConfig } from '../../models/proof.js';
 import { VoiceActivityDetector } from '../../vad/index.js';
 import { TrailingSilence } from './endpoint.js';
 import { type NativeBackendOptions, type ResolvedNativeOptions, resolveNativeOptions } from './options.js';
@@ -193,8 +194,21 @@ export class NativeBackend implements ASRBackend {
       throw new ModelError(`Model "${m.manifest.name}" is a ${m.manifest.kind} model; expected ${kinds.join(' or ')}`, { path: m.dir });
     }
     await validateModel(m);
-    if (this.#o.probe) await probeModelInSubprocess(m);
     return m;
+  }
+
+  /** Options of every model proof this backend runs. */
+  #proofOptions(): ModelProofOptions {
+    return {
+      cache: this.#o.probe === 'cached',
+      ...(this.#o.cacheDir !== undefined ? { cacheDir: this.#o.cacheDir } : {}),
+      ...(this.#o.onModelProof ? { onProof: this.#o.onModelProof } : {}),
+    };
+  }
+
+  /** A VAD on `model`, proven (in a child, or from the cache) before it is built. */
+  #createVad(model: ResolvedModel, maxSpeechSec: number, extra: { minSilenceSec?: number } = {}): Promise<VoiceActivityDetector> {
+    return VoiceActivityDetector.create({ model, maxSpeechSec, ...extra, proof: this.#proofOptions() });
   }
 
   async #load(): Promise<Loaded> {
@@ -210,22 +224,32 @@ export class NativeBackend implements ASRBackend {
         : undefined;
     const speaker = this.#o.speakerModel !== undefined ? await this.#resolve(this.#o.speakerModel, 'speaker-embedding') : undefined;
     const family = model.manifest.family.replace('-', '_');
-    const { config } = sherpaConfigFor(model, { numThreads: this.#o.threads, provider: this.#o.provider });
+    const { className, config } = sherpaConfigFor(model, { numThreads: this.#o.threads, provider: this.#o.provider });
     const hotwords = family === 'transducer' && this.#o.decodingMethod === 'modified_beam_search' && isOffline;
-    const cfg: Record<string, unknown> = { ...config, decodingMethod: this.#o.decodingMethod };
+    const cfg: Record<string, unknown> = isOffline
+      ? { ...config, decodingMethod: this.#o.decodingMethod }
+      : { ...config, decodingMethod: this.#o.decodingMethod, enableEndpoint: true, ...this.#o.endpoint };
+    // Prove, then load: the exact config runs first in a child process (or its verdict is cached),
+    // so bytes that abort sherpa-onnx never reach it in this process.
+    const proof = this.#proofOptions();
+    await proveSherpaConfig({ className, config: cfg }, `"${model.manifest.name}" (${model.manifest.kind} ${model.manifest.family})`, model.dir, proof);
+    // The VAD is proven (and one instance pooled) now, so that a bad VAD fails the load, not a later call.
+    const whisper = family === 'whisper';
+    const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC - WHISPER_MARGIN_SEC) : this.#o.maxSegmentSec;
+    const pooled = vad ? await this.#createVad(vad, maxSegmentSec).catch((e: unknown) => (isOffline ? Promise.reject(e) : undefined)) : undefined;
+    if (speaker) {
+      // Proven with the config the diarizer's extractor loads (CPU), so its synchronous load hits the verdict.
+      const sc = sherpaConfigFor(speaker, { numThreads: this.#o.threads, provider: 'cpu' });
+      await proveSherpaConfig(sc, `"${speaker.manifest.name}" (speaker-embedding ${speaker.manifest.family})`, speaker.dir, proof);
+    }
     let offline: OfflineRecognizer | undefined;
     let online: OnlineRecognizer | undefined;
     try {
       if (isOffline) offline = new sherpa.OfflineRecognizer(cfg) as OfflineRecognizer;
-      else {
-        const e = this.#o.endpoint;
-        online = new sherpa.OnlineRecognizer({ ...cfg, enableEndpoint: true, ...e }) as OnlineRecognizer;
-      }
+      else online = new sherpa.OnlineRecognizer(cfg) as OnlineRecognizer;
     } catch (e) {
       throw new ModelError(`sherpa-onnx could not load model "${model.manifest.name}" (${model.dir}): ${(e as Error).message}`, { path: model.dir, cause: e });
     }
-    const whisper = family === 'whisper';
-    const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC - WHISPER_MARGIN_SEC) : this.#o.maxSegmentSec;
     const languages = model.manifest.languages && model.manifest.languages.length ? model.manifest.languages : 'any';
     const capabilities: BackendCapabilities = {
       streaming: !isOffline,
@@ -237,7 +261,8 @@ export class NativeBackend implements ASRBackend {
       sampleRate: model.manifest.sampleRate,
       maxWindowSec: whisper ? WHISPER_LIMIT_SEC : maxSegmentSec,
     };
-    this.#loaded = { model, vad, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [], scratch: [] };
+    this.#loaded = { model, vad: pooled ? vad : undefined, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [], scratch: [] };
+    if (pooled) this.#releaseVad(this.#loaded, pooled);
     return this.#loaded;
   }
 
@@ -497,7 +522,7 @@ export class NativeBackend implements ASRBackend {
   }
 
   async #acquireVad(l: Loaded): Promise<VoiceActivityDetector> {
-    return l.vadPool.pop() ?? VoiceActivityDetector.create({ model: l.vad!, maxSpeechSec: l.maxSegmentSec });
+    return l.vadPool.pop() ?? this.#createVad(l.vad!, l.maxSegmentSec);
   }
 
   #releaseVad(l: Loaded, vad: VoiceActivityDetector): void {
@@ -508,7 +533,7 @@ export class NativeBackend implements ASRBackend {
   /** Streaming model over a file: chunk by chunk with endpointing; yields to the event loop between steps. */
   async #onlineFile(l: Loaded, source: AsyncIterable<Float32Array>, rate: number, signal?: AbortSignal): Promise<{ segments: Segment[]; samples: number }> {
     const segments: Segment[] = [];
-    const run = new OnlineRun(l.online!, rate);
+    const run = new OnlineRun(l.online!, rate, l.model);
     const step = Math.round(FILE_STEP_SEC * rate);
     for await (const chunk of source) {
       for (let i = 0; i < chunk.length; i += step) {
@@ -546,11 +571,11 @@ export class NativeBackend implements ASRBackend {
     let vadInUse: VoiceActivityDetector | undefined;
     try {
       if (l.online) {
-        const run = new OnlineRun(l.online, rate);
+        const run = new OnlineRun(l.online, rate, l.model);
         // Fast endpointing: when a VAD is available, an utterance is finalised as soon as the VAD
         // hears its speech end, instead of after the model's trailing-silence rule.
         // On clean audio, frame energy hears the end sooner still (TrailingSilence).
-        const endVad = l.vad && this.#o.fastEndpoint ? await VoiceActivityDetector.create({ model: l.vad, minSilenceSec: FAST_ENDPOINT_SILENCE_SEC, maxSpeechSec: l.maxSegmentSec }) : undefined;
+        const endVad = l.vad && this.#o.fastEndpoint ? await this.#createVad(l.vad, l.maxSegmentSec, { minSilenceSec: FAST_ENDPOINT_SILENCE_SEC }) : undefined;
         const endEnergy = this.#o.fastEndpoint ? new TrailingSilence(rate, ENERGY_ENDPOINT) : undefined;
         let lastPartial = '';
         /** Where the last utterance was cut, seconds: later VAD news about earlier speech is stale. */
@@ -609,8 +634,8 @@ export class NativeBackend implements ASRBackend {
       const cap = Math.round((l.maxSegmentSec + 2) * rate);
       const decode = async (samples: Float32Array, offset: number, end: number): Promise<Segment | undefined> => {
         const s = l.offline!.createStream();
-        s.acceptWaveform({ sampleRate: rate, samples: padded(samples, rate) });
-        const r = await l.offline!.decodeAsync(s);
+        s.acceptWaveform({ sampleRate: rate, samples: atLeast(padded(samples, rate), rate) });
+        const r = await l.offline!.decodeAsync(s).catch((e: unknown) => Promise.reject(decodeError(l.model, e)));
         const seg = segmentFromResult(r, offset - PAD_SEC, end + PAD_SEC);
         return seg ? clampSegment(seg, offset, end) : undefined;
       };
@@ -743,6 +768,41 @@ function padded(samples: Float32Array, rate: number, left = true): Float32Array 
 }
 
 /**
+ * Shortest audio handed to an offline model, seconds. Less than a few feature frames makes
+ * onnxruntime fail inside the encoder (a Reshape of an empty tensor: an error from decodeAsync, an
+ * abort of the process from decode); shorter audio is padded with trailing silence, so a clip of
+ * 20 ms gives an empty (or short) transcript like any other near-silent clip.
+ */
+const MIN_DECODE_SEC = 0.5;
+
+/** `samples`, or a copy padded with trailing silence to {@link MIN_DECODE_SEC}. */
+function atLeast(samples: Float32Array, rate: number): Float32Array {
+  const min = Math.round(MIN_DECODE_SEC * rate);
+  if (samples.length >= min) return samples;
+  const out = new Float32Array(min);
+  out.set(samples);
+  return out;
+}
+
+/**
+ * A native error thrown while decoding, as a typed error. sherpa-onnx looks each emitted token id
+ * up in tokens.txt with `unordered_map::at`, so a tokens.txt with too few symbols surfaces as
+ * `_Map_base::at`; anything else the addon throws is an onnxruntime failure on a proven model.
+ */
+function decodeError(model: ResolvedModel, e: unknown): unknown {
+  if (ASRError.isInstance(e)) return e;
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/\u001b\[[0-9;]*m/g, '').replace(/\s+/g, ' ').trim();
+  const tokens = model.paths.tokens;
+  if (/_Map_base::at|out_of_range/.test(msg)) {
+    return new ModelError(
+      `Model "${model.manifest.name}" produced a token id that ${tokens ?? 'its tokens file'} has no symbol for (${msg}): tokens.txt has too few tokens for this model; is it the model's own tokens.txt?`,
+      { path: tokens ?? model.dir, cause: e },
+    );
+  }
+  return new ModelError(`sherpa-onnx failed while decoding with model "${model.manifest.name}" (${model.dir}): ${msg.length > 400 ? `${msg.slice(0, 400)}…` : msg}`, { path: model.dir, cause: e });
+}
+
+/**
  * Decodes `samples` (starting at `offset` seconds on the file's timeline) in one offline stream;
  * the segment found, kept inside the samples' span. `pad` appends silence (VAD-cut pieces: CTC
  * needs a few frames past the last word to emit it; before a piece there is real context already,
@@ -753,9 +813,10 @@ async function decodeSamples(l: Loaded, samples: Float32Array, offset: number, p
   const rate = l.model.manifest.sampleRate;
   const end = offset + samples.length / rate;
   const s = hotwords !== undefined ? l.offline!.createStream(hotwords) : l.offline!.createStream();
-  s.acceptWaveform({ sampleRate: rate, samples: pad ? padded(samples, rate, false) : samples });
-  const r = await l.offline!.decodeAsync(s);
-  const found = segmentFromResult(r, offset, end + (pad ? PAD_SEC : 0));
+  const input = atLeast(pad ? padded(samples, rate, false) : samples, rate);
+  s.acceptWaveform({ sampleRate: rate, samples: input });
+  const r = await l.offline!.decodeAsync(s).catch((e: unknown) => Promise.reject(decodeError(l.model, e)));
+  const found = segmentFromResult(r, offset, offset + input.length / rate);
   return found && clampSegment(found, offset, end);
 }
 
@@ -818,10 +879,23 @@ class OnlineRun {
   #synthSec = 0;
   #segSynthSec = 0;
 
-  constructor(r: OnlineRecognizer, rate: number) {
+  readonly #model: ResolvedModel;
+
+  constructor(r: OnlineRecognizer, rate: number, model: ResolvedModel) {
     this.#r = r;
     this.#rate = rate;
+    this.#model = model;
     this.#stream = r.createStream();
+  }
+
+  /** Decodes what is ready and returns the current result; native errors become typed ones. */
+  #decodeReady(): SherpaResult {
+    try {
+      while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
+      return this.#r.getResult(this.#stream);
+    } catch (e) {
+      throw decodeError(this.#model, e);
+    }
   }
 
   /** Offset of the open utterance on the real timeline (sherpa's start_time counts padding too). */
@@ -851,8 +925,7 @@ class OnlineRun {
   feed(samples: Float32Array): { text: string; final?: Segment } {
     this.#stream.acceptWaveform({ sampleRate: this.#rate, samples });
     this.samples += samples.length;
-    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
-    const res = this.#r.getResult(this.#stream);
+    const res = this.#decodeReady();
     if (this.#r.isEndpoint(this.#stream)) {
       const seg = this.#cut(res);
       this.#reset();
@@ -869,8 +942,7 @@ class OnlineRun {
     const pad = Math.round(TAIL_PAD_SEC * this.#rate);
     this.#stream.acceptWaveform({ sampleRate: this.#rate, samples: new Float32Array(pad) });
     this.#synthSec += pad / this.#rate;
-    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
-    const res = this.#r.getResult(this.#stream);
+    const res = this.#decodeReady();
     const seg = this.#cut(res);
     this.#fresh();
     return seg;
@@ -885,8 +957,7 @@ class OnlineRun {
   finish(): Segment | undefined {
     this.#stream.acceptWaveform({ sampleRate: this.#rate, samples: new Float32Array(Math.round(TAIL_PAD_SEC * this.#rate)) });
     this.#stream.inputFinished();
-    while (this.#r.isReady(this.#stream)) this.#r.decode(this.#stream);
-    const res = this.#r.getResult(this.#stream);
+    const res = this.#decodeReady();
     return segmentFromResult(res, this.#offset(res), this.samples / this.#rate);
   }
 }

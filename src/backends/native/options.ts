@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../../errors/index.js';
-import type { ResolvedModel } from '../../models/index.js';
+import type { ModelProofEvent, ResolvedModel } from '../../models/index.js';
 
 /** Endpoint (end-of-utterance) rules of streaming models, as sherpa-onnx defines them. */
 export interface EndpointOptions {
@@ -81,16 +81,27 @@ export interface NativeBackendOptions {
    */
   readonly modelsDir?: string;
   /**
-   * Cache folder of downloaded catalog models.
+   * Cache folder of downloaded catalog models and of model proofs (`model-proofs.json`).
    * @defaultValue HYBRID_ASR_CACHE, else the OS cache folder
    */
   readonly cacheDir?: string;
   /**
-   * Also load each model once in a child process before loading it here: catches corrupt graphs
-   * that pass the static checks, at the cost of ~0.3 s per model.
-   * @defaultValue false
+   * Every model (recognizer, VAD, speaker) is proven before this process loads it: its first load
+   * and a short decode run in a child process, so bytes that would abort sherpa-onnx become a
+   * `ModelError` instead of a crashed process. `'cached'` proves given file bytes once (the
+   * verdict is cached by content digest under `cacheDir`; later loads start no child: a first
+   * load costs about 0.3–0.6 s more, a cached one milliseconds). `'always'` proves in a child on
+   * every load. `true` and `false` are accepted for compatibility: `true` is `'always'`, `false`
+   * is `'cached'` (a model is never loaded unproven).
+   * @defaultValue 'cached'
    */
-  readonly probe?: boolean;
+  readonly probe?: 'cached' | 'always' | boolean;
+  /**
+   * Called once per model proof, with where the verdict came from (`'child'`: a child process
+   * loaded the model now; `'cache'` / `'memory'`: it was proven before). Useful to show
+   * "checking model…" on a first run.
+   */
+  readonly onModelProof?: (event: ModelProofEvent) => void;
   /**
    * `id` of this backend in results and events.
    * @defaultValue 'native'
@@ -111,7 +122,8 @@ export interface ResolvedNativeOptions {
   endpoint: Required<EndpointOptions>;
   modelsDir: string | undefined;
   cacheDir: string | undefined;
-  probe: boolean;
+  probe: 'cached' | 'always';
+  onModelProof: ((event: ModelProofEvent) => void) | undefined;
   fastEndpoint: boolean;
   id: string;
 }
@@ -144,6 +156,10 @@ export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOpt
     throw new InvalidArgumentError(`\`decodingMethod\` must be 'greedy_search' or 'modified_beam_search', got ${JSON.stringify(dm)}`);
   }
   const e = o.endpoint ?? {};
+  if (o.probe !== undefined && ![true, false, 'cached', 'always'].includes(o.probe)) {
+    throw new InvalidArgumentError(`\`probe\` must be 'cached', 'always' or a boolean, got ${JSON.stringify(o.probe)}`);
+  }
+  if (o.onModelProof !== undefined && typeof o.onModelProof !== 'function') throw new InvalidArgumentError('`onModelProof` must be a function');
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw new InvalidArgumentError('`id` must be a non-empty string');
   return {
     model: o.model,
@@ -161,7 +177,8 @@ export function resolveNativeOptions(o: NativeBackendOptions): ResolvedNativeOpt
     },
     modelsDir: o.modelsDir ?? process.env.HYBRID_ASR_MODELS,
     cacheDir: o.cacheDir,
-    probe: o.probe ?? false,
+    probe: o.probe === true || o.probe === 'always' ? 'always' : 'cached',
+    onModelProof: o.onModelProof,
     fastEndpoint: o.fastEndpoint ?? true,
     id: o.id ?? 'native',
   };
