@@ -1,4 +1,5 @@
 import { raceAbort } from '../internal/abort.js';
+import { progressSink } from '../internal/progress.js';
 import { chunkToMono, decodeAudio } from '../audio/index.js';
 import {
   AbortedError,
@@ -312,6 +313,7 @@ export class TestBackend implements ASRBackend {
       await sleep(this.latencyMs, signal);
       throwIfAborted(signal);
       this.#checkServing();
+      progressSink(options.onProgress, heard.durationSec).finish(heard.durationSec);
       return {
         ...result,
         text: result.text ?? result.segments.map((s) => s.text).join(' '),
@@ -687,7 +689,10 @@ function checkConfig(config: TranscriptionConfig): AbortSignal | undefined {
   if (typeof config !== 'object' || config === null) {
     throw new InvalidArgumentError(`options must be an object, got ${describeValue(config)}`);
   }
-  const { language, diarization, hotwords, abortSignal, punctuation } = config;
+  const { language, diarization, hotwords, abortSignal, punctuation, onProgress } = config as TranscriptionConfig;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new InvalidArgumentError(`\`onProgress\` must be a function, got ${describeValue(onProgress)}`);
+  }
   if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`\`abortSignal\` must be an AbortSignal, got ${describeValue(abortSignal)}`);
   }
