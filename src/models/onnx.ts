@@ -151,10 +151,11 @@ export async function listTopLevelFields(path: string, handle?: FileHandle): Pro
     return { fields, size };
   } catch (e) {
     if (e instanceof Truncated) {
-      throw new ModelError(`${path} is truncated (not a complete ONNX file: ${e.message}); download it again`, { path, cause: e });
+      // The message says all the internal error does: no `cause` (the CLI would print it again).
+      throw new ModelError(`${path} is truncated (not a complete ONNX file: ${e.message}); download it again`, { path });
     }
     if (e instanceof Malformed) {
-      throw new ModelError(`${path} is not an ONNX model (protobuf parse failed: ${e.message})`, { path, cause: e });
+      throw new ModelError(`${path} is not an ONNX model (protobuf parse failed: ${e.message})`, { path });
     }
     throw e;
   } finally {

@@ -17,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { InvalidArgumentError, ModelError, throwIfAborted } from '../errors/index.js';
 import { type ChildVerdict, runProofChild, runProofChildSync, sherpaConfigFor, type SherpaModelConfig } from './probe.js';
 import { defaultCacheDir, type ResolvedModel } from './resolve.js';
@@ -77,6 +77,11 @@ export interface ModelProofOptions {
   readonly provider?: string;
   /** Called once per proof with where the verdict came from (a child started, or not). */
   readonly onProof?: (event: ModelProofEvent) => void;
+  /**
+   * Expected sha256 (hex) by absolute file path, checked against the digests the proof computes
+   * anyway (at no extra cost). {@link proveModel} takes them from the manifest's `sha256`.
+   */
+  readonly expectedSha256?: Readonly<Record<string, string>>;
 }
 
 /** The result of a successful proof. */
@@ -269,6 +274,25 @@ function knownDigests(p: Plan, cache: CacheFile | undefined): (string | undefine
   });
 }
 
+/** Checks the digests against the expected ones (a corrupted download whose bytes still load). */
+function checkExpected(p: Plan, digests: string[], expected: Readonly<Record<string, string>> | undefined): void {
+  if (!expected) return;
+  const want = new Map(Object.entries(expected).map(([k, v]) => [resolvePath(k), v.toLowerCase()]));
+  p.files.forEach((f, i) => {
+    const w = want.get(resolvePath(f.path));
+    if (w !== undefined && w !== digests[i]) {
+      throw new ModelError(`${f.path} failed its checksum: sha256 is ${digests[i]}, the manifest expects ${w}; the file is damaged or not the published one, download it again`, { path: f.path });
+    }
+  });
+}
+
+/** The manifest's sha256 entries by absolute path. @internal */
+export function expectedSha256Of(model: ResolvedModel): Record<string, string> | undefined {
+  const sums = model.manifest.sha256;
+  if (!sums) return undefined;
+  return Object.fromEntries(Object.entries(sums).map(([rel, hex]) => [join(model.dir, rel), hex]));
+}
+
 function digestOf(p: Plan, digests: string[]): string {
   const byPath = new Map(p.files.map((f, i) => [f.path, `sha256:${digests[i]}`]));
   const material = {
@@ -342,6 +366,7 @@ export async function proveSherpaConfig(spec: SherpaModelConfig, label: string, 
         }
       }),
     );
+    checkExpected(p, digests, options.expectedSha256);
     const digest = digestOf(p, digests);
     const cached = cache?.verdicts[digest];
     if (cached) return settle(p, digest, 'cache', cached, options);
@@ -378,6 +403,7 @@ export function proveSherpaConfigSync(spec: SherpaModelConfig, label: string, di
       throw new ModelError(`${p.label}: can't read ${f.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { path: f.path, cause: e });
     }
   });
+  checkExpected(p, digests, options.expectedSha256);
   const digest = digestOf(p, digests);
   const cached = cache?.verdicts[digest];
   if (cached) return settle(p, digest, 'cache', cached, options);
@@ -393,7 +419,9 @@ export function proveSherpaConfigSync(spec: SherpaModelConfig, label: string, di
  * digest of the files' contents and the config that matters (family, files, provider, decoding
  * method, sample rate, the sherpa-onnx-node version and the platform), in
  * `model-proofs.json` under `cacheDir`: later loads of the same bytes, in this process or another,
- * start no child. A failure verdict is cached too (a timeout is not).
+ * start no child. A failure verdict is cached too (a timeout is not). The manifest's `sha256`
+ * entries are checked against the digests on the way (a damaged download whose weights still
+ * load is a {@link ModelError} too).
  *
  * Costs, measured with `bench/model-proof.ts`: a first proof is one Node start plus one model load
  * and decode (about 0.3–0.6 s for the models in the test set); a cached one is a few `stat` calls
@@ -406,7 +434,8 @@ export function proveSherpaConfigSync(spec: SherpaModelConfig, label: string, di
  */
 export async function proveModel(model: ResolvedModel, options: ModelProofOptions = {}): Promise<ModelProof> {
   const spec = options.sherpaConfig ?? sherpaConfigFor(model, { provider: options.provider ?? 'cpu' });
-  return proveSherpaConfig(spec, labelOf(model), model.dir, options);
+  const expected = options.expectedSha256 ?? expectedSha256Of(model);
+  return proveSherpaConfig(spec, labelOf(model), model.dir, { ...options, ...(expected ? { expectedSha256: expected } : {}) });
 }
 
 /** Forgets the verdicts this process holds in memory (the cache file is untouched). For tests and benchmarks. @internal */

@@ -9,7 +9,7 @@ import { InvalidArgumentError, ModelError } from '../errors/index.js';
 import { loadSherpa } from '../internal/sherpa.js';
 import { type ResolveOptions, type ResolvedModel, resolveModel } from '../models/resolve.js';
 import { validateModel } from '../models/validate.js';
-import { type ModelProofOptions, proveSherpaConfig } from '../models/proof.js';
+import { type ModelProofOptions, expectedSha256Of, proveSherpaConfig } from '../models/proof.js';
 
 /** A finished stretch of speech. Times are seconds from the first pushed sample. */
 export interface SpeechSegment {
@@ -60,7 +60,7 @@ export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir
    * prove every time, `onProof`.
    * @defaultValue the cache under `cacheDir`
    */
-  readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs'>;
+  readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs' | 'expectedSha256'>;
 }
 
 /** Narrow view of sherpa-onnx-node's `Vad`. */
@@ -141,7 +141,9 @@ export class VoiceActivityDetector {
       debug: false,
     };
     // Prove, then load: a corrupt graph aborts the process that loads it.
+    const expected = expectedSha256Of(model);
     await proveSherpaConfig({ className: 'Vad', config }, `"${model.manifest.name}" (vad ${model.manifest.family})`, model.dir, {
+      ...(expected ? { expectedSha256: expected } : {}),
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       ...options.proof,
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),

@@ -74,6 +74,14 @@ const corpus: { name: string; expect: RegExp; build: (root: string, name: string
     },
   },
   {
+    name: 'too-few-tokens',
+    expect: /has 5 tokens, too few for the model: .*vocab_size 54, and 49 ids below it \(first: 5\) have no symbol/,
+    build: async (root, name) => {
+      const tokens = (await readFile(TOK, 'utf8')).split('\n').slice(0, 5).join('\n');
+      return makeModelDir(root, name, { links: { 'model.onnx': OFF }, files: { 'tokens.txt': tokens }, manifest: offlineManifest() });
+    },
+  },
+  {
     name: 'offline-as-streaming-nemo',
     expect: /"window_size" is missing.*streaming nemo_ctc/,
     build: (root, name) => makeModelDir(root, name, { links: { 'model.onnx': OFF, 'tokens.txt': TOK }, manifest: offlineManifest({ kind: 'streaming', family: 'nemo_ctc' }) }),

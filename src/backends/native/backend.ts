@@ -24,7 +24,7 @@ import { readWavFileSync } from '../../audio/reader.js';
 import { abortable } from '../../internal/abort.js';
 import { loadSherpa } from '../../internal/sherpa.js';
 import { type ResolvedModel, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
-import { type ModelProofOptions, proveSherpaConfig } from '../../models/proof.js';
+import { type ModelProofOptions, expectedSha256Of, proveSherpaConfig } from '../../models/proof.js';
 import { VoiceActivityDetector } from '../../vad/index.js';
 import { TrailingSilence } from './endpoint.js';
 import { type NativeBackendOptions, type ResolvedNativeOptions, resolveNativeOptions } from './options.js';
@@ -198,8 +198,10 @@ export class NativeBackend implements ASRBackend {
   }
 
   /** Options of every model proof this backend runs. */
-  #proofOptions(): ModelProofOptions {
+  #proofOptions(model?: ResolvedModel): ModelProofOptions {
+    const expected = model && expectedSha256Of(model);
     return {
+      ...(expected ? { expectedSha256: expected } : {}),
       cache: this.#o.probe === 'cached',
       ...(this.#o.cacheDir !== undefined ? { cacheDir: this.#o.cacheDir } : {}),
       ...(this.#o.onModelProof ? { onProof: this.#o.onModelProof } : {}),
@@ -208,7 +210,7 @@ export class NativeBackend implements ASRBackend {
 
   /** A VAD on `model`, proven (in a child, or from the cache) before it is built. */
   #createVad(model: ResolvedModel, maxSpeechSec: number, extra: { minSilenceSec?: number } = {}): Promise<VoiceActivityDetector> {
-    return VoiceActivityDetector.create({ model, maxSpeechSec, ...extra, proof: this.#proofOptions() });
+    return VoiceActivityDetector.create({ model, maxSpeechSec, ...extra, proof: this.#proofOptions(model) });
   }
 
   async #load(): Promise<Loaded> {
@@ -231,8 +233,7 @@ export class NativeBackend implements ASRBackend {
       : { ...config, decodingMethod: this.#o.decodingMethod, enableEndpoint: true, ...this.#o.endpoint };
     // Prove, then load: the exact config runs first in a child process (or its verdict is cached),
     // so bytes that abort sherpa-onnx never reach it in this process.
-    const proof = this.#proofOptions();
-    await proveSherpaConfig({ className, config: cfg }, `"${model.manifest.name}" (${model.manifest.kind} ${model.manifest.family})`, model.dir, proof);
+    await proveSherpaConfig({ className, config: cfg }, `"${model.manifest.name}" (${model.manifest.kind} ${model.manifest.family})`, model.dir, this.#proofOptions(model));
     // The VAD is proven (and one instance pooled) now, so that a bad VAD fails the load, not a later call.
     const whisper = family === 'whisper';
     const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC - WHISPER_MARGIN_SEC) : this.#o.maxSegmentSec;
@@ -240,7 +241,7 @@ export class NativeBackend implements ASRBackend {
     if (speaker) {
       // Proven with the config the diarizer's extractor loads (CPU), so its synchronous load hits the verdict.
       const sc = sherpaConfigFor(speaker, { numThreads: this.#o.threads, provider: 'cpu' });
-      await proveSherpaConfig(sc, `"${speaker.manifest.name}" (speaker-embedding ${speaker.manifest.family})`, speaker.dir, proof);
+      await proveSherpaConfig(sc, `"${speaker.manifest.name}" (speaker-embedding ${speaker.manifest.family})`, speaker.dir, this.#proofOptions(speaker));
     }
     let offline: OfflineRecognizer | undefined;
     let online: OnlineRecognizer | undefined;

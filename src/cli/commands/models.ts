@@ -7,7 +7,7 @@ import {
   findCatalogEntry,
   installModel,
   MODEL_CATALOG,
-  probeModelInSubprocess,
+  proveModel,
   resolveModel,
   scanModels,
   validateModel,
@@ -172,16 +172,18 @@ export function register(program: Command): void {
   cacheOpt(models.command('verify <model>'))
     .description('Check a model folder, name or installed catalog id before use')
     .option('--checksums', 'verify the sha256 entries of model.json')
-    .option('--probe', 'also load it (and decode 1 s of silence) with sherpa-onnx in a child process')
+    .option('--probe', 'prove it in a child process now, even if a cached verdict exists (it is always proven: loaded and run on 1 s of audio in a child process, verdict cached)')
     .action(
       action(async (signal, spec: string, opts: { checksums?: boolean; probe?: boolean; cacheDir?: string }) => {
         const model = await resolveModel(spec, { cacheDir: opts.cacheDir ?? defaultCacheDir(), abortSignal: signal });
         const t0 = performance.now();
         await validateModel(model, { checksums: opts.checksums === true, abortSignal: signal });
         const ms = performance.now() - t0;
-        if (opts.probe) await probeModelInSubprocess(model, { abortSignal: signal });
+        const t1 = performance.now();
+        const proof = await proveModel(model, { cacheDir: opts.cacheDir ?? defaultCacheDir(), cache: opts.probe !== true, abortSignal: signal });
+        const how = proof.source === 'child' ? `proven now in a child process, ${(performance.now() - t1).toFixed(0)} ms` : 'proven before: cached verdict';
         process.stdout.write(
-          `ok ${model.manifest.name} (${model.manifest.kind} ${model.manifest.family}, ${model.source}) ${model.dir}: files, ONNX headers, metadata, tokens${opts.checksums ? ', sha256' : ''}${opts.probe ? ', sherpa-onnx load' : ''} checked (${ms.toFixed(0)} ms)\n`,
+          `ok ${model.manifest.name} (${model.manifest.kind} ${model.manifest.family}, ${model.source}) ${model.dir}: files, ONNX headers, metadata, tokens${opts.checksums ? ', sha256' : ''} checked (${ms.toFixed(0)} ms); sherpa-onnx load and decode ${how}\n`,
         );
       }),
     );
