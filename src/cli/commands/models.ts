@@ -92,7 +92,8 @@ function progressReporter(mode: string): { onProgress: (p: DownloadProgress) => 
  *   installs a catalog model into the cache (HYBRID_ASR_CACHE). HYBRID_ASR_CATALOG_URL points
  *   downloads at a mirror (the published file name is appended to it).
  * - `verify <model> [--checksums] [--probe]`: static validation (exit 2 with the reason when bad),
- *   optionally sha256 checks and a load + decode in a child process.
+ *   optionally sha256 checks, then the proof (load + decode in a child process, verdict cached;
+ *   `--probe` proves again even when a verdict is cached).
  */
 export function register(program: Command): void {
   const models = program.command('models').description('List, download and verify models');
