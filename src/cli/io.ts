@@ -1,5 +1,6 @@
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
 import { roundTimesReplacer } from '../format/json.js';
+import { causeChain } from '../internal/causes.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = {
@@ -23,31 +24,6 @@ function isUserError(e: unknown): boolean {
   return e.code === 'invalid_argument' || e.code === 'invalid_audio' || e.code === 'model_error';
 }
 
-/** One line per distinct cause below `e` (deepest last): `fetch failed` gives way to `connect ECONNREFUSED 127.0.0.1:8080`. */
-function causeChain(e: unknown): string[] {
-  const lines: string[] = [];
-  let c: unknown = e instanceof Error ? e.cause : undefined;
-  for (let depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
-    if (c instanceof AggregateError && c.errors.length > 0) {
-      // Happy Eyeballs: one error per address tried.
-      lines.push([...new Set(c.errors.map((x: unknown) => describe(x)))].join('; '));
-      break;
-    }
-    lines.push(describe(c));
-    c = c instanceof Error ? c.cause : undefined;
-  }
-  return lines.filter((l) => l !== '');
-}
-
-/** An error's message, or its system code and address when the message is empty. */
-function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const sys = e as Error & { code?: unknown; address?: unknown; port?: unknown };
-  if (e.message !== '') return e.message;
-  const where = typeof sys.address === 'string' ? ` ${sys.address}${typeof sys.port === 'number' ? `:${sys.port}` : ''}` : '';
-  return typeof sys.code === 'string' ? `${sys.code}${where}` : e.name;
-}
-
 /**
  * Prints an error to stderr the way the CLI always does: one line `hybrid-asr: <message>`, the
  * cause on a second line, and a stack trace only with HYBRID_ASR_DEBUG=1 or for unexpected
@@ -57,9 +33,11 @@ export function reportError(e: unknown): number {
   const debug = process.env.HYBRID_ASR_DEBUG === '1';
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`hybrid-asr: ${msg}\n`);
-  const seen = new Set([msg]);
-  for (const line of causeChain(e)) {
-    if (seen.has(line)) continue;
+  // Each distinct cause once, none the message already says; undici's bare wrapper is skipped.
+  const seen = new Set<string>();
+  const chain = causeChain(e);
+  for (const [i, line] of chain.entries()) {
+    if (seen.has(line) || msg.includes(line) || (line === 'fetch failed' && i < chain.length - 1)) continue;
     seen.add(line);
     process.stderr.write(`  caused by: ${line}\n`);
   }

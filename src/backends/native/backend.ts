@@ -1,3 +1,4 @@
+import { progressSink, type ProgressSink } from '../../internal/progress.js';
 import { fileURLToPath } from 'node:url';
 import type {
   ASRBackend,
@@ -320,6 +321,7 @@ export class NativeBackend implements ASRBackend {
       const warnings = this.#check(l, options);
       const rate = l.model.manifest.sampleRate;
       const wantDiarization = Boolean(options.diarization) && l.capabilities.diarization;
+      let progress = progressSink(options.onProgress, undefined);
       let segments: Segment[] = [];
       let durationSec: number;
       let whole: Float32Array | undefined;
@@ -349,7 +351,8 @@ export class NativeBackend implements ASRBackend {
         if (lent) giveBack(l, lent);
         const ready = samples ?? whole;
         const reader = ready ? undefined : await openAudio(audio, { sampleRate: rate, chunkFrames: FILE_CHUNK_FRAMES, ...(signal ? { abortSignal: signal } : {}) });
-        const source: AsyncIterable<Float32Array> = ready ? oneChunk(ready, ready === whole ? 8192 : FILE_CHUNK_FRAMES) : reader!;
+        progress = progressSink(options.onProgress, ready ? ready.length / rate : reader!.durationSec);
+        const source = counted(ready ? oneChunk(ready, ready === whole ? 8192 : FILE_CHUNK_FRAMES) : reader!, rate, progress);
         try {
           const r = l.offline ? await this.#offlineFile(l, source, rate, hot, signal) : await this.#onlineFile(l, source, rate, signal);
           segments = r.segments;
@@ -369,8 +372,10 @@ export class NativeBackend implements ASRBackend {
         throwIfAborted(signal);
         const base = this.#assemble(segments, durationSec, t0, warnings, options.language);
         const withSpeakers = applyDiarization(base, turns);
+        progress.finish(durationSec);
         return { ...withSpeakers, processingTimeSec: (performance.now() - t0) / 1000 };
       }
+      progress.finish(durationSec);
       return this.#assemble(segments, durationSec, t0, warnings, options.language);
     } catch (e) {
       throw toAbortError(signal, e);
@@ -826,6 +831,16 @@ function clampSegment(seg: Segment, start: number, end: number): Segment {
   const c = (t: number): number => Math.min(end, Math.max(start, t));
   const words = seg.words.map((w) => ({ ...w, start: c(w.start), end: c(w.end) }));
   return { ...seg, start: c(seg.start), end: Math.max(c(seg.start), c(seg.end)), words };
+}
+
+/** Passes `source` through, reporting the seconds read so far (the decode follows closely behind). */
+async function* counted(source: AsyncIterable<Float32Array>, rate: number, progress: ProgressSink): AsyncGenerator<Float32Array> {
+  let n = 0;
+  for await (const chunk of source) {
+    n += chunk.length;
+    progress.update(n / rate);
+    yield chunk;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   ConnectionTimeoutError,
   toAbortError,
 } from '../../errors/index.js';
+import { rootCause } from '../../internal/causes.js';
 import { sleep } from '../../internal/abort.js';
 
 /** What one attempt needs. @internal */
@@ -127,7 +128,7 @@ export async function httpCall(c: HttpCall): Promise<HttpResult> {
       } else if (timeout.aborted) {
         error = new ConnectionTimeoutError(`No answer from ${new URL(c.url).origin} within ${c.timeoutMs} ms`, { cause: e });
       } else {
-        error = new ConnectionError(`Could not reach ${new URL(c.url).origin}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+        error = new ConnectionError(`Could not reach ${new URL(c.url).origin}: ${rootCause(e)}`, { cause: e });
       }
     }
     if (attempt >= c.maxRetries) throw error;
