@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -10,6 +11,9 @@ if (existsSync(shared)) {
   env.HYBRID_ASR_MODELS = process.env.HYBRID_ASR_MODELS ?? resolve(shared, 'models');
   env.HYBRID_ASR_TEST_AUDIO = process.env.HYBRID_ASR_TEST_AUDIO ?? resolve(shared, 'audio');
 }
+
+// Model proofs and downloads go to a cache of this run's own, never the user's ~/.cache.
+env.HYBRID_ASR_CACHE = process.env.HYBRID_ASR_CACHE ?? mkdtempSync(resolve(tmpdir(), 'hybrid-asr-test-cache-'));
 
 export default defineConfig({
   test: {

@@ -3,6 +3,8 @@
  * agglomerative clustering; or sherpa-onnx's pyannote pipeline when a segmentation model is given.
  * @module
  */
+import { resolve } from 'node:path';
+import { proveSherpaConfigSync } from '../models/proof.js';
 import { InvalidArgumentError, ModelError, throwIfAborted, BackendUnavailableError } from '../errors/index.js';
 import { loadSherpa } from '../internal/sherpa.js';
 import { decodeAudio } from '../audio/index.js';
@@ -99,19 +101,22 @@ export class Diarizer {
     if (this.#disposed) throw new BackendUnavailableError('This Diarizer has been disposed');
     if (this.#extractor !== undefined || this.#pyannote !== undefined) return;
     const o = this.options;
-    const emb = onnxPath(o.embeddingModel, 'Speaker embedding');
+    const emb = resolve(onnxPath(o.embeddingModel, 'Speaker embedding'));
     if (o.segmentationModel !== undefined) {
-      const seg = onnxPath(o.segmentationModel, 'Segmentation');
+      const seg = resolve(onnxPath(o.segmentationModel, 'Segmentation'));
       checkOnnxFile(seg, 'Segmentation');
       checkOnnxFile(emb, 'Speaker embedding');
-      const sherpa = loadSherpa();
-      const sd = new sherpa.OfflineSpeakerDiarization({
+      const config = {
         segmentation: { pyannote: { model: seg }, numThreads: o.numThreads, debug: false, provider: 'cpu' },
         embedding: { model: emb, numThreads: o.numThreads, debug: false, provider: 'cpu' },
         clustering: { numClusters: -1, threshold: 1 - o.threshold },
         minDurationOn: 0.2,
         minDurationOff: 0.5,
-      });
+      };
+      // Never let unproven bytes reach the addon in this process: load and run once in a child first.
+      proveSherpaConfigSync({ className: 'OfflineSpeakerDiarization', config }, `Segmentation model ${seg} with embedding model ${emb}`, seg);
+      const sherpa = loadSherpa();
+      const sd = new sherpa.OfflineSpeakerDiarization(config);
       if (!(sd.sampleRate > 0)) throw new ModelError(`Segmentation model could not be loaded: ${seg}`, { path: seg });
       this.#pyannote = sd;
       return;

@@ -11,7 +11,7 @@ import type { ResolvedModel } from './resolve.js';
 /** Which sherpa-onnx-node class loads a model, and its config. */
 export interface SherpaModelConfig {
   /** The sherpa-onnx-node class. */
-  readonly className: 'OfflineRecognizer' | 'OnlineRecognizer' | 'Vad' | 'SpeakerEmbeddingExtractor';
+  readonly className: 'OfflineRecognizer' | 'OnlineRecognizer' | 'Vad' | 'SpeakerEmbeddingExtractor' | 'OfflineSpeakerDiarization';
   /** The config object to pass to its constructor. */
   readonly config: Record<string, unknown>;
 }
@@ -151,6 +151,10 @@ if (className === 'OfflineRecognizer') {
   const e = new sherpa.SpeakerEmbeddingExtractor(config);
   if (!e.handle || !(e.dim > 0)) fail('sherpa-onnx returned a null speaker embedding extractor (the model could not be loaded)');
   if (decode) { const s = e.createStream(); s.acceptWaveform({ sampleRate: sr, samples: noise }); s.inputFinished(); e.compute(s); }
+} else if (className === 'OfflineSpeakerDiarization') {
+  const d = new sherpa.OfflineSpeakerDiarization(config);
+  if (!d.handle || !(d.sampleRate > 0)) fail('sherpa-onnx returned a null speaker diarization (the models could not be loaded)');
+  if (decode) d.process(noise.length === d.sampleRate ? noise : new Float32Array(d.sampleRate));
 } else {
   fail('unknown sherpa-onnx class ' + className);
 }
