@@ -103,6 +103,24 @@ export class VoiceActivityDetector {
 
   /** Resolves, validates, proves (once per content digest) and loads the VAD model. */
   static async create(options: VadOptions = {}): Promise<VoiceActivityDetector> {
+    const { config, dir, sampleRate, maxSpeechSec } = await VoiceActivityDetector.#prepare(options);
+    const sherpa = loadSherpa();
+    const vad = new sherpa.Vad(config, Math.ceil(maxSpeechSec * 2 + 10)) as SherpaVad & { handle?: unknown };
+    if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${dir}`, { path: dir });
+    return new VoiceActivityDetector(vad, sampleRate, maxSpeechSec);
+  }
+
+  /**
+   * Resolves, validates and proves the VAD model (in a child process, or from the proof cache)
+   * without building a detector in this process: a later {@link VoiceActivityDetector.create}
+   * with the same model is then a memory lookup plus the load. Takes the same options.
+   * @throws ModelError when the model is missing, corrupt or can't run.
+   */
+  static async prove(options: VadOptions = {}): Promise<void> {
+    await VoiceActivityDetector.#prepare(options);
+  }
+
+  static async #prepare(options: VadOptions): Promise<{ config: Record<string, unknown>; dir: string; sampleRate: number; maxSpeechSec: number }> {
     const threshold = options.threshold ?? 0.5;
     const minSilenceSec = options.minSilenceSec ?? 0.5;
     const minSpeechSec = options.minSpeechSec ?? 0.25;
@@ -148,10 +166,7 @@ export class VoiceActivityDetector {
       ...options.proof,
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
-    const sherpa = loadSherpa();
-    const vad = new sherpa.Vad(config, Math.ceil(maxSpeechSec * 2 + 10)) as SherpaVad & { handle?: unknown };
-    if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${model.dir}`, { path: model.dir });
-    return new VoiceActivityDetector(vad, sampleRate, maxSpeechSec);
+    return { config, dir: model.dir, sampleRate, maxSpeechSec };
   }
 
   /** Seconds of audio pushed so far. */

@@ -214,6 +214,11 @@ export class NativeBackend implements ASRBackend {
     return VoiceActivityDetector.create({ model, maxSpeechSec, ...extra, proof: this.#proofOptions(model) });
   }
 
+  /** Proves the VAD on `model` without building one here (a short clip never needs it). */
+  #proveVad(model: ResolvedModel, maxSpeechSec: number): Promise<void> {
+    return VoiceActivityDetector.prove({ model, maxSpeechSec, proof: this.#proofOptions(model) });
+  }
+
   async #load(): Promise<Loaded> {
     const sherpa = loadSherpa();
     const model = await this.#resolve(this.#o.model, ['offline', 'streaming']);
@@ -235,10 +240,11 @@ export class NativeBackend implements ASRBackend {
     // Prove, then load: the exact config runs first in a child process (or its verdict is cached),
     // so bytes that abort sherpa-onnx never reach it in this process.
     await proveSherpaConfig({ className, config: cfg }, `"${model.manifest.name}" (${model.manifest.kind} ${model.manifest.family})`, model.dir, this.#proofOptions(model));
-    // The VAD is proven (and one instance pooled) now, so that a bad VAD fails the load, not a later call.
+    // The VAD is proven now, so that a bad VAD fails the load, not a later call; it is built when
+    // a call first needs it (a clip that fits one decode window never does: ~140 ms saved).
     const whisper = family === 'whisper';
     const maxSegmentSec = whisper ? Math.min(this.#o.maxSegmentSec, WHISPER_LIMIT_SEC - WHISPER_MARGIN_SEC) : this.#o.maxSegmentSec;
-    const pooled = vad ? await this.#createVad(vad, maxSegmentSec).catch((e: unknown) => (isOffline ? Promise.reject(e) : undefined)) : undefined;
+    const vadOk = vad ? await this.#proveVad(vad, maxSegmentSec).then(() => true, (e: unknown) => (isOffline ? Promise.reject(e) : false)) : false;
     if (speaker) {
       // Proven with the config the diarizer's extractor loads (CPU), so its synchronous load hits the verdict.
       const sc = sherpaConfigFor(speaker, { numThreads: this.#o.threads, provider: 'cpu' });
@@ -263,8 +269,7 @@ export class NativeBackend implements ASRBackend {
       sampleRate: model.manifest.sampleRate,
       maxWindowSec: whisper ? WHISPER_LIMIT_SEC : maxSegmentSec,
     };
-    this.#loaded = { model, vad: pooled ? vad : undefined, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [], scratch: [] };
-    if (pooled) this.#releaseVad(this.#loaded, pooled);
+    this.#loaded = { model, vad: vadOk ? vad : undefined, speaker, offline, online, capabilities, maxSegmentSec, vadPool: [], scratch: [] };
     return this.#loaded;
   }
 
