@@ -10,17 +10,17 @@ import { type AudioFormatInfo, MAX_CHANNELS, MAX_SAMPLE_RATE, framesToMono, pars
 /** Options of {@link decodeAudio} and {@link openAudio}. */
 export interface DecodeOptions {
   /** Output sample rate, Hz. @defaultValue the source's rate */
-  readonly sampleRate?: number;
+  readonly sampleRate?: number | undefined;
   /** Reject audio longer than this many seconds with an `InvalidAudioError`. @defaultValue no limit */
-  readonly maxDurationSec?: number;
+  readonly maxDurationSec?: number | undefined;
   /** Cancels reading; rejects with `AbortedError`. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
 }
 
 /** Options of {@link openAudio}. */
 export interface OpenAudioOptions extends DecodeOptions {
   /** Source frames per output chunk (approximately; the last chunk may be shorter). @defaultValue 16384 */
-  readonly chunkFrames?: number;
+  readonly chunkFrames?: number | undefined;
 }
 
 /** Decoded audio: mono samples in [-1, 1]. */

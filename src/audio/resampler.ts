@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/index.js';
+import { definedOnly } from '../internal/options.js';
 
 /** Options of {@link Resampler}. */
 export interface ResamplerOptions {
@@ -7,13 +8,13 @@ export interface ResamplerOptions {
    * Larger gives a narrower transition band (a wider pass band) at a proportional cost.
    * @defaultValue 48
    */
-  readonly halfTaps?: number;
+  readonly halfTaps?: number | undefined;
   /**
    * Stop-band attenuation in dB (sets the Kaiser window's β). Everything at or above the lower of
    * the two Nyquist frequencies is attenuated by at least this much.
    * @defaultValue 80
    */
-  readonly stopbandDb?: number;
+  readonly stopbandDb?: number | undefined;
 }
 
 function gcd(a: number, b: number): number {
@@ -101,7 +102,7 @@ export class Resampler {
     if (fromRate / toRate > MAX_RATIO || toRate / fromRate > MAX_RATIO) {
       throw new InvalidArgumentError(`Resampling ${fromRate} Hz to ${toRate} Hz is a ratio above ${MAX_RATIO}; not supported`);
     }
-    const { halfTaps, stopbandDb } = { halfTaps: 48, stopbandDb: 80, ...options };
+    const { halfTaps, stopbandDb } = { halfTaps: 48, stopbandDb: 80, ...definedOnly(options) };
     if (!Number.isInteger(halfTaps) || halfTaps < 2 || halfTaps > 256) {
       throw new InvalidArgumentError(`\`halfTaps\` must be a whole number in 2..256, got ${halfTaps}`);
     }

@@ -170,17 +170,17 @@ export interface EncodeWavOptions {
    * Interleaved channels in `samples`.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
   /**
    * Bits per stored sample (8/16/24/32 integer, or 32/64 with `float`).
    * @defaultValue 16, or 32 with `float`
    */
-  readonly bitsPerSample?: 8 | 16 | 24 | 32 | 64;
+  readonly bitsPerSample?: 8 | 16 | 24 | 32 | 64 | undefined;
   /**
    * Store IEEE float samples.
    * @defaultValue false
    */
-  readonly float?: boolean;
+  readonly float?: boolean | undefined;
 }
 
 /**

@@ -141,7 +141,7 @@ export function decideCommit(input: CommitInput, o: CommitPolicyOptions): Commit
  * Turns the words of a transcription's segments into one word list. Segments without word times
  * (backends without word timestamps) are split into words spread evenly over the segment.
  */
-export function wordsOfSegments(segments: readonly { start: number; end: number; text: string; speaker?: string; words: readonly Word[] }[]): Word[] {
+export function wordsOfSegments(segments: readonly { start: number; end: number; text: string; speaker?: string | undefined; words: readonly Word[] }[]): Word[] {
   const out: Word[] = [];
   for (const s of segments) {
     if (s.words.length > 0) {

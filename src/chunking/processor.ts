@@ -28,6 +28,7 @@ import { decideCommit, sanitizeWords, wordsOfSegments, type CommitPolicyOptions 
 import type { LiveEvent, LiveMetricsSummary, LiveProcessorEvents, TickEvent } from './events.js';
 import { FeedQueue } from './feed-queue.js';
 import { PcmSpool, SPOOL_COMMITS_FILE, type CommitRecord, type SpoolRecovery } from './spool.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link ChunkedLiveProcessor}. */
 export interface ChunkedLiveProcessorOptions {
@@ -39,65 +40,65 @@ export interface ChunkedLiveProcessorOptions {
    * Samples per second per channel of the pushed PCM.
    * @defaultValue 16000
    */
-  readonly sampleRate?: number;
+  readonly sampleRate?: number | undefined;
   /**
    * Interleaved channels of the pushed PCM.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
   /**
    * Seconds of new audio between live ticks.
    * @defaultValue 15
    */
-  readonly intervalSec?: number;
+  readonly intervalSec?: number | undefined;
   /**
    * Longest look-back (seconds) before the last processed byte that a tick re-reads. Windows start
    * at the commit frontier (a pause found in the previous tick), which is never further back.
    * @defaultValue 30
    */
-  readonly contextSec?: number;
+  readonly contextSec?: number | undefined;
   /**
    * The newest seconds of each window stay provisional (emitted as `partial`) until the next tick.
    * @defaultValue 2
    */
-  readonly provisionalSec?: number;
+  readonly provisionalSec?: number | undefined;
   /**
    * Gap between words (seconds) that counts as a pause where the live transcript may be cut.
    * @defaultValue 0.3
    */
-  readonly minPauseSec?: number;
+  readonly minPauseSec?: number | undefined;
   /**
    * Longest audio per backend call. Defaults to the model's `capabilities.maxWindowSec`, else 60.
    * Longer windows (after coalesced ticks) are split.
    * @defaultValue capabilities.maxWindowSec ?? 60
    */
-  readonly maxWindowSec?: number;
+  readonly maxWindowSec?: number | undefined;
   /**
    * `'windowed'` re-decodes a window per tick; `'streaming'` feeds the audio once to the backend's
    * `transcribeStream()` (needs `capabilities.streaming`); `'auto'` picks streaming when the model has it.
    * @defaultValue 'auto'
    */
-  readonly mode?: 'auto' | 'windowed' | 'streaming';
+  readonly mode?: 'auto' | 'windowed' | 'streaming' | undefined;
   /** Options for every backend call (language, hotwords, backendOptions…). */
-  readonly transcription?: Omit<TranscriptionConfig, 'abortSignal' | 'diarization'>;
+  readonly transcription?: Omit<TranscriptionConfig, 'abortSignal' | 'diarization'> | undefined;
   /**
    * Diarize the final full pass (globally consistent speaker labels).
    * @defaultValue false
    */
-  readonly diarization?: boolean | DiarizationOptions;
+  readonly diarization?: boolean | DiarizationOptions | undefined;
   /**
    * Live speaker labels: pushed audio (mono, [-1, 1]) is fed to it, its turns label the committed
    * words and come out as `diarization` events; `stop()` maps them to the final labels
    * (`speaker-remap`). An `OnlineDiarizer` from this package fits. Needs 16 kHz audio.
    */
-  readonly liveDiarizer?: LiveDiarizer;
+  readonly liveDiarizer?: LiveDiarizer | undefined;
   /**
    * fsync the spooled audio at least every this many seconds of audio (and at every tick).
    * @defaultValue 5
    */
-  readonly fsyncEverySec?: number;
+  readonly fsyncEverySec?: number | undefined;
   /** Cancels everything: pending calls reject with `AbortedError`. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /**
    * Clock in seconds, for processing-time figures.
    * @defaultValue () => performance.now() / 1000
@@ -123,7 +124,7 @@ export interface RecoveredState extends SpoolRecovery {
   readonly frontierSec: number;
 }
 
-type Resolved = Required<Omit<ChunkedLiveProcessorOptions, 'abortSignal' | 'transcription' | 'diarization' | 'maxWindowSec' | 'liveDiarizer'>> & {
+type Resolved = Complete<Omit<ChunkedLiveProcessorOptions, 'abortSignal' | 'transcription' | 'diarization' | 'maxWindowSec' | 'liveDiarizer'>> & {
   readonly liveDiarizer: LiveDiarizer | undefined;
   readonly abortSignal: AbortSignal | undefined;
   readonly transcription: Omit<TranscriptionConfig, 'abortSignal' | 'diarization'>;
@@ -156,7 +157,7 @@ function positive(name: string, v: unknown, allowZero = false): void {
 
 function resolveOptions(options: ChunkedLiveProcessorOptions): Resolved {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
-  const o = { ...DEFAULTS, ...options } as Resolved;
+  const o = { ...DEFAULTS, ...definedOnly(options) } as Resolved;
   const b = o.backend as Partial<ASRBackend> | undefined;
   if (typeof b !== 'object' || b === null || typeof b.transcribe !== 'function' || typeof b.transcribeStream !== 'function') {
     throw new InvalidArgumentError('`backend` must be an ASRBackend (with transcribe() and transcribeStream())');

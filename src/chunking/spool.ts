@@ -2,6 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
+import { definedOnly } from '../internal/options.js';
 
 /** Name of the spooled audio file inside a spool folder (a WAV file whose header is patched as it grows). */
 export const SPOOL_AUDIO_FILE = 'audio.wav';
@@ -60,12 +61,12 @@ export interface PcmSpoolOptions {
    * Interleaved channels.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
   /**
    * fsync the audio file whenever this many seconds of audio arrived since the last fsync.
    * @defaultValue 5
    */
-  readonly fsyncEverySec?: number;
+  readonly fsyncEverySec?: number | undefined;
 }
 
 /** What {@link PcmSpool.open} found and repaired. */
@@ -195,7 +196,7 @@ export class PcmSpool {
 
   /** Creates a new spool in `options.dir`; throws when the folder already holds one. */
   static async create(options: PcmSpoolOptions): Promise<PcmSpool> {
-    const o = { channels: 1, fsyncEverySec: 5, ...options };
+    const o = { channels: 1, fsyncEverySec: 5, ...definedOnly(options) };
     if (typeof o.dir !== 'string' || o.dir === '') throw new InvalidArgumentError('`dir` must be a non-empty path');
     validateFormat(o.sampleRate, o.channels);
     if (!Number.isFinite(o.fsyncEverySec) || o.fsyncEverySec <= 0) {

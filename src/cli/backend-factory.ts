@@ -8,23 +8,23 @@ export interface CliBackendOptions {
   /** Which backend: `native` (sherpa-onnx), `remote` (a server), `auto` (the hybrid manager). */
   readonly backend: 'native' | 'remote' | 'auto';
   /** `--model`: a folder, a name under HYBRID_ASR_MODELS, or a catalog id. */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** `--remote-url`. */
-  readonly remoteUrl?: string;
+  readonly remoteUrl?: string | undefined;
   /** `--api-key` (or HYBRID_ASR_API_KEY). */
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   /** `--threads`. */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** Whether the command needs streaming (`stream`, `live`): pick a streaming model where there is a choice. */
-  readonly streaming?: boolean;
+  readonly streaming?: boolean | undefined;
   /** Whether speaker diarization was asked for. */
-  readonly diarize?: boolean;
+  readonly diarize?: boolean | undefined;
   /** `--no-fast-endpoint` (stream) gives `false`: finals by the model's trailing-silence rule only. */
-  readonly fastEndpoint?: boolean;
+  readonly fastEndpoint?: boolean | undefined;
   /** `--tier` (auto). */
-  readonly tier?: string;
+  readonly tier?: string | undefined;
   /** `--fallback` (auto). */
-  readonly fallback?: string;
+  readonly fallback?: string | undefined;
 }
 
 /**

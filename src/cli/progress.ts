@@ -37,7 +37,7 @@ export interface ProgressStyle {
    * For `lines`: the least time between two lines in ms (a line is always printed at 100 %).
    * @defaultValue 1000
    */
-  readonly minIntervalMs?: number;
+  readonly minIntervalMs?: number | undefined;
 }
 
 /** Seconds as `m:ss` (or `h:mm:ss`). */

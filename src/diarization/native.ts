@@ -28,7 +28,7 @@ export interface Span {
   start: number;
   end: number;
   /** The span's samples, when the detector was asked to keep them. */
-  samples?: Float32Array;
+  samples?: Float32Array | undefined;
 }
 
 /**

@@ -18,19 +18,19 @@ export interface OnlineDiarizerOptions extends DiarizerOptions {
    * bounded however long the stream runs.
    * @defaultValue 32
    */
-  readonly maxCentroidSamples?: number;
+  readonly maxCentroidSamples?: number | undefined;
   /**
    * Mutually similar unmatched windows needed before a new speaker is created (guards against a
    * stray window becoming a speaker of its own).
    * @defaultValue 2
    */
-  readonly minNewSpeakerWindows?: number;
+  readonly minNewSpeakerWindows?: number | undefined;
   /**
    * An unmatched window that found no partners among this many later windows joins the nearest
    * known speaker. Bounds how long a span waits for its labels.
    * @defaultValue 6
    */
-  readonly maxPendingWindows?: number;
+  readonly maxPendingWindows?: number | undefined;
 }
 
 /** Result of {@link OnlineDiarizer.finalize}. */

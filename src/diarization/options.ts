@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, ModelError } from '../errors/index.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Models and settings of the VAD → windows → embeddings → clustering pipeline. */
 export interface DiarizerOptions {
@@ -17,18 +18,18 @@ export interface DiarizerOptions {
   /**
    * Silero VAD model (`.onnx` file or folder). Required unless {@link segmentationModel} is given.
    */
-  readonly vadModel?: string;
+  readonly vadModel?: string | undefined;
   /**
    * A pyannote segmentation model (`.onnx` file or folder). When given, offline diarization runs
    * through sherpa-onnx's own `OfflineSpeakerDiarization` (pyannote segmentation + embeddings +
    * clustering) instead of the VAD pipeline. Live diarization always uses the VAD pipeline.
    */
-  readonly segmentationModel?: string;
+  readonly segmentationModel?: string | undefined;
   /**
    * Length of the embedding windows, seconds (1.5–3 s works best).
    * @defaultValue 2
    */
-  readonly windowSec?: number;
+  readonly windowSec?: number | undefined;
   /**
    * Length of the windows that decide the number of speakers and their centroids, seconds. When
    * longer than {@link windowSec} (the default), clustering runs on these steadier embeddings and
@@ -36,38 +37,38 @@ export interface DiarizerOptions {
    * `windowSec` to cluster the short windows directly.
    * @defaultValue max(3, windowSec)
    */
-  readonly clusterWindowSec?: number;
+  readonly clusterWindowSec?: number | undefined;
   /**
    * Step between windows, seconds; at most {@link windowSec}.
    * @defaultValue 1
    */
-  readonly hopSec?: number;
+  readonly hopSec?: number | undefined;
   /**
    * Cosine similarity under which clusters stop merging (offline) or a window is not matched to a
    * known speaker (live). Higher finds more speakers.
    * @defaultValue 0.55
    */
-  readonly threshold?: number;
+  readonly threshold?: number | undefined;
   /**
    * Speech probability above which Silero VAD reports speech.
    * @defaultValue 0.5
    */
-  readonly vadThreshold?: number;
+  readonly vadThreshold?: number | undefined;
   /**
    * Shortest silence that ends a speech span, seconds. Short values split speech at the pauses
    * between speakers.
    * @defaultValue 0.1
    */
-  readonly minSilenceSec?: number;
+  readonly minSilenceSec?: number | undefined;
   /**
    * Threads for each ONNX model.
    * @defaultValue 1
    */
-  readonly numThreads?: number;
+  readonly numThreads?: number | undefined;
 }
 
 /** {@link DiarizerOptions} with defaults applied. @internal */
-export type ResolvedDiarizerOptions = Required<Omit<DiarizerOptions, 'vadModel' | 'segmentationModel'>> & {
+export type ResolvedDiarizerOptions = Complete<Omit<DiarizerOptions, 'vadModel' | 'segmentationModel'>> & {
   readonly vadModel: string | undefined;
   readonly segmentationModel: string | undefined;
 };
@@ -111,7 +112,7 @@ export function resolveDiarizerOptions(options: DiarizerOptions): ResolvedDiariz
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`\`options\` must be an object with at least \`embeddingModel\`, got ${String(options)}`);
   }
-  const o = { ...DEFAULTS, ...options };
+  const o = { ...DEFAULTS, ...definedOnly(options) };
   const embeddingModel = str('embeddingModel', o.embeddingModel, true)!;
   const segmentationModel = str('segmentationModel', o.segmentationModel, false);
   const vadModel = str('vadModel', o.vadModel, segmentationModel === undefined);
@@ -167,15 +168,15 @@ export function onnxPath(path: string, what: string): string {
 /** Per-call clustering options. */
 export interface ClusteringCallOptions {
   /** Exact number of speakers, when known. */
-  readonly numSpeakers?: number;
+  readonly numSpeakers?: number | undefined;
   /** Fewest speakers to report. */
-  readonly minSpeakers?: number;
+  readonly minSpeakers?: number | undefined;
   /** Most speakers to report. */
-  readonly maxSpeakers?: number;
+  readonly maxSpeakers?: number | undefined;
   /** Overrides {@link DiarizerOptions.threshold} for this call. */
-  readonly threshold?: number;
+  readonly threshold?: number | undefined;
   /** Cancels the call; it rejects with `AbortedError`. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
 }
 
 /** @internal */

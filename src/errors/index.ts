@@ -11,7 +11,7 @@ import { hasErrorMark, registerError } from '../internal/error-registry.js';
 /** Options common to every error constructor. */
 export interface ASRErrorOptions {
   /** The underlying error. */
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
 }
 
 /** Base class of every error thrown by hybrid-asr. */
@@ -148,9 +148,9 @@ export class StreamInterruptedError extends ConnectionError {
 /** Options of {@link APIStatusError}. */
 export interface APIStatusErrorOptions extends ASRErrorOptions {
   /** Response headers. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Parsed response body, when there was one. */
-  readonly body?: unknown;
+  readonly body?: unknown | undefined;
 }
 
 /**

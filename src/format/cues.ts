@@ -11,7 +11,7 @@ export interface Cue {
   /** The cue's text lines (without speaker markup). */
   readonly lines: readonly string[];
   /** Speaker of every word in the cue, when known and `speakerLabels` is on. */
-  readonly speaker?: string;
+  readonly speaker?: string | undefined;
   /** The words of the cue, in order (each transcript word is in exactly one cue). */
   readonly words: readonly string[];
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/index.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** The output formats {@link formatTranscription} writes. */
 export type OutputFormat = 'text' | 'json' | 'srt' | 'vtt';
@@ -12,7 +13,7 @@ export interface TextFormatOptions {
    * Prefix each speaker turn with its label (`S1: …`) when segments carry speakers.
    * @defaultValue true
    */
-  readonly speakerLabels?: boolean;
+  readonly speakerLabels?: boolean | undefined;
 }
 
 /** Options of {@link toJson}. */
@@ -21,7 +22,7 @@ export interface JsonFormatOptions {
    * Indent with two spaces; `false` writes one line.
    * @defaultValue true
    */
-  readonly pretty?: boolean;
+  readonly pretty?: boolean | undefined;
 }
 
 /** Options of {@link toSrt}, {@link toVtt} and {@link buildCues}: how captions are laid out. */
@@ -31,29 +32,29 @@ export interface CaptionOptions {
    * In SRT the `[S1] ` speaker prefix counts towards the first line.
    * @defaultValue 42
    */
-  readonly maxLineChars?: number;
+  readonly maxLineChars?: number | undefined;
   /**
    * Most lines in one cue.
    * @defaultValue 2
    */
-  readonly maxLines?: number;
+  readonly maxLines?: number | undefined;
   /**
    * Longest cue, in seconds (a single longer word gets a cue of its own).
    * @defaultValue 7
    */
-  readonly maxCueSec?: number;
+  readonly maxCueSec?: number | undefined;
   /**
    * Mark speakers in cues (`<v S1>` in WebVTT, `[S1] ` in SRT) when segments or words carry them.
    * @defaultValue true
    */
-  readonly speakerLabels?: boolean;
+  readonly speakerLabels?: boolean | undefined;
 }
 
 /** Options of {@link formatTranscription}: those of every format (each reads its own). */
 export interface FormatOptions extends TextFormatOptions, JsonFormatOptions, CaptionOptions {}
 
 /** {@link CaptionOptions} with the defaults filled in. */
-export type ResolvedCaptionOptions = Required<CaptionOptions>;
+export type ResolvedCaptionOptions = Complete<CaptionOptions>;
 
 const CAPTION_DEFAULTS: ResolvedCaptionOptions = {
   maxLineChars: 42,
@@ -90,7 +91,7 @@ function checkObject(options: unknown): Record<string, unknown> {
 
 /** Validates caption options and fills in defaults. @internal */
 export function resolveCaptionOptions(options: CaptionOptions | undefined): ResolvedCaptionOptions {
-  const o = { ...CAPTION_DEFAULTS, ...stripUndefined(checkObject(options)) } as Record<string, unknown>;
+  const o = { ...CAPTION_DEFAULTS, ...definedOnly(checkObject(options)) } as Record<string, unknown>;
   checkPositiveInt('maxLineChars', o.maxLineChars);
   checkPositiveInt('maxLines', o.maxLines);
   if (typeof o.maxCueSec !== 'number' || !Number.isFinite(o.maxCueSec) || o.maxCueSec <= 0) {
@@ -101,21 +102,21 @@ export function resolveCaptionOptions(options: CaptionOptions | undefined): Reso
 }
 
 /** Validates text options and fills in defaults. @internal */
-export function resolveTextOptions(options: TextFormatOptions | undefined): Required<TextFormatOptions> {
-  const o = { speakerLabels: true, ...stripUndefined(checkObject(options)) } as Record<string, unknown>;
+export function resolveTextOptions(options: TextFormatOptions | undefined): Complete<TextFormatOptions> {
+  const o = { speakerLabels: true, ...definedOnly(checkObject(options)) } as Record<string, unknown>;
   checkBoolean('speakerLabels', o.speakerLabels);
-  return o as unknown as Required<TextFormatOptions>;
+  return o as unknown as Complete<TextFormatOptions>;
 }
 
 /** Validates JSON options and fills in defaults. @internal */
-export function resolveJsonOptions(options: JsonFormatOptions | undefined): Required<JsonFormatOptions> {
-  const o = { pretty: true, ...stripUndefined(checkObject(options)) } as Record<string, unknown>;
+export function resolveJsonOptions(options: JsonFormatOptions | undefined): Complete<JsonFormatOptions> {
+  const o = { pretty: true, ...definedOnly(checkObject(options)) } as Record<string, unknown>;
   checkBoolean('pretty', o.pretty);
-  return o as unknown as Required<JsonFormatOptions>;
+  return o as unknown as Complete<JsonFormatOptions>;
 }
 
 /** Validates the options of every format at once and fills in defaults. @internal */
-export function resolveFormatOptions(options: FormatOptions | undefined): Required<FormatOptions> {
+export function resolveFormatOptions(options: FormatOptions | undefined): Complete<FormatOptions> {
   const o = checkObject(options);
   const captions = resolveCaptionOptions(o as CaptionOptions);
   const json = resolveJsonOptions({ pretty: o.pretty } as JsonFormatOptions);
@@ -131,9 +132,3 @@ export function checkFormat(format: unknown): asserts format is OutputFormat {
   }
 }
 
-/** `{a: undefined}` means "default" under exactOptionalPropertyTypes' spirit; drop such keys. */
-function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out;
-}

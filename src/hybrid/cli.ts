@@ -9,19 +9,19 @@ export interface HybridCliOptions {
   /** `--remote-url`: base URL of the server, e.g. `http://127.0.0.1:8080/v1` (`/v1` is added when missing). */
   readonly remoteUrl: string;
   /** `--api-key`. */
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   /** `--model`: sent to the server as the model name too. */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /**
    * `--tier`: one of the default tiers.
    * @defaultValue 'pro-cloud' (a remote URL was given, so the remote may be used)
    */
-  readonly tier?: string;
+  readonly tier?: string | undefined;
   /**
    * `--fallback`: `native` fails over between the backends, `none` does not.
    * @defaultValue 'native'
    */
-  readonly fallback?: string;
+  readonly fallback?: string | undefined;
   /** Builds the native backend (the CLI's usual model lookup). A failure leaves the manager remote-only. */
   readonly createNative: () => Promise<ASRBackend>;
   /**

@@ -38,6 +38,7 @@ import {
   type TierPolicyFn,
   type TierRequirement,
 } from './tier.js';
+import { definedOnly } from '../internal/options.js';
 
 /** Why the manager moved a request or a stream from one backend to another. */
 export interface BackendSwitchEvent {
@@ -50,9 +51,9 @@ export interface BackendSwitchEvent {
   /** Why, in words. */
   readonly reason: string;
   /** The error that caused a failover. */
-  readonly error?: Error;
+  readonly error?: Error | undefined;
   /** For streams: where on the stream's timeline the new backend starts (the replayed audio's start), seconds. */
-  readonly atSec?: number;
+  readonly atSec?: number | undefined;
 }
 
 /** The tier lacks something the app or the user asked for. */
@@ -100,64 +101,64 @@ export interface HybridManagerEvents {
 /** Options of {@link HybridManager}. */
 export interface HybridManagerOptions {
   /** The on-device backend (normally a `NativeBackend`). */
-  readonly native?: ASRBackend;
+  readonly native?: ASRBackend | undefined;
   /** The server backend (normally a `RemoteBackend`). */
-  readonly remote?: ASRBackend;
+  readonly remote?: ASRBackend | undefined;
   /**
    * The subscription tier.
    * @defaultValue 'free'
    */
-  readonly tier?: string;
+  readonly tier?: string | undefined;
   /**
    * What each tier may use: a table (cheapest first) or one function the app's billing answers.
    * @defaultValue {@link DEFAULT_TIER_POLICIES}
    */
-  readonly tiers?: Readonly<Record<string, TierPolicy>> | TierPolicyFn;
+  readonly tiers?: Readonly<Record<string, TierPolicy>> | TierPolicyFn | undefined;
   /**
    * Mode until settings are loaded or {@link HybridManager.setMode} is called.
    * @defaultValue 'auto'
    */
-  readonly mode?: HybridMode;
+  readonly mode?: HybridMode | undefined;
   /**
    * Whether dual mode may run.
    * @defaultValue `process.env.NODE_ENV !== 'production'`
    */
-  readonly allowDual?: boolean;
+  readonly allowDual?: boolean | undefined;
   /**
    * Run a failed request (or the rest of a failed stream) on the other backend.
    * @defaultValue true
    */
-  readonly failover?: boolean;
+  readonly failover?: boolean | undefined;
   /**
    * Where mode and preferred model persist.
    * @defaultValue a {@link JsonFileSettingsStore} at `$HYBRID_ASR_SETTINGS`, else `<config dir>/hybrid-asr/settings.json`
    */
-  readonly settings?: SettingsStore;
+  readonly settings?: SettingsStore | undefined;
   /**
    * Network monitor settings (the probe defaults to `remote.isAvailable()`), or a monitor of your own.
    * @defaultValue probe every 30 s, 3 s timeout, backoff 1 s → 30 s while down
    */
-  readonly network?: Partial<NetworkMonitorOptions> | NetworkMonitor;
+  readonly network?: Partial<NetworkMonitorOptions> | NetworkMonitor | undefined;
   /**
    * Most un-finalised audio a stream keeps for replay on another backend, seconds.
    * @defaultValue 120
    */
-  readonly maxStreamBufferSec?: number;
+  readonly maxStreamBufferSec?: number | undefined;
   /**
    * Most backend switches within one stream (failovers and restores).
    * @defaultValue 6
    */
-  readonly maxSwitchesPerStream?: number;
+  readonly maxSwitchesPerStream?: number | undefined;
   /**
    * Move a stream back to the preferred backend at the next final once it is healthy again.
    * @defaultValue true
    */
-  readonly restoreStreams?: boolean;
+  readonly restoreStreams?: boolean | undefined;
   /**
    * `id` of the manager.
    * @defaultValue 'hybrid'
    */
-  readonly id?: string;
+  readonly id?: string | undefined;
 }
 
 /** Default settings path: `$HYBRID_ASR_SETTINGS`, else the OS config folder. */
@@ -281,7 +282,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
   constructor(options: HybridManagerOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('HybridManager needs an options object');
-    const o = { tier: 'free', mode: 'auto' as HybridMode, failover: true, maxStreamBufferSec: 120, maxSwitchesPerStream: 6, restoreStreams: true, id: 'hybrid', ...options };
+    const o = { tier: 'free', mode: 'auto' as HybridMode, failover: true, maxStreamBufferSec: 120, maxSwitchesPerStream: 6, restoreStreams: true, id: 'hybrid', ...definedOnly(options) };
     if (o.native !== undefined && !isBackend(o.native)) throw new InvalidArgumentError('`native` must be an ASRBackend');
     if (o.remote !== undefined && !isBackend(o.remote)) throw new InvalidArgumentError('`remote` must be an ASRBackend');
     if (o.native === undefined && o.remote === undefined) throw new InvalidArgumentError('HybridManager needs `native`, `remote` or both');

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError } from '../errors/index.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Reachability of the remote backend as the monitor sees it. */
 export type NetworkState = 'unknown' | 'online' | 'offline';
@@ -31,27 +32,27 @@ export interface NetworkMonitorOptions {
    * Time between probes while online, ms.
    * @defaultValue 30000
    */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
   /**
    * A probe that takes longer than this counts as failed, ms.
    * @defaultValue 3000
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * First delay between probes while offline, ms; doubles after each failed probe.
    * @defaultValue 1000
    */
-  readonly backoffInitialMs?: number;
+  readonly backoffInitialMs?: number | undefined;
   /**
    * Longest delay between probes while offline, ms.
    * @defaultValue 30000
    */
-  readonly backoffMaxMs?: number;
+  readonly backoffMaxMs?: number | undefined;
   /**
    * Timers (for tests).
    * @defaultValue the global `setTimeout` / `clearTimeout` (timers are unref'd so they never keep the process alive)
    */
-  readonly timers?: MonitorTimers;
+  readonly timers?: MonitorTimers | undefined;
 }
 
 const DEFAULTS = { intervalMs: 30_000, timeoutMs: 3_000, backoffInitialMs: 1_000, backoffMaxMs: 30_000 };
@@ -75,7 +76,7 @@ const GLOBAL_TIMERS: MonitorTimers = {
  * Creating a monitor starts nothing; {@link NetworkMonitor.start} does.
  */
 export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
-  readonly #o: Required<Omit<NetworkMonitorOptions, 'timers'>> & { timers: MonitorTimers };
+  readonly #o: Complete<Omit<NetworkMonitorOptions, 'timers'>> & { timers: MonitorTimers };
   #state: NetworkState = 'unknown';
   #inFlight: Promise<boolean> | undefined;
   #timer: unknown;
@@ -91,7 +92,7 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
     if (typeof options !== 'object' || options === null || typeof options.probe !== 'function') {
       throw new InvalidArgumentError('`probe` must be a function (signal) => Promise<boolean>');
     }
-    const o = { ...DEFAULTS, timers: GLOBAL_TIMERS, ...options };
+    const o = { ...DEFAULTS, timers: GLOBAL_TIMERS, ...definedOnly(options) };
     for (const k of ['intervalMs', 'timeoutMs', 'backoffInitialMs', 'backoffMaxMs'] as const) {
       const v = o[k];
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`\`${k}\` must be a finite number > 0, got ${String(v)}`);

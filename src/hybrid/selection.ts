@@ -6,13 +6,13 @@ import type { BackendRole } from './tier.js';
 /** What a request needs, as far as choosing a backend goes. */
 export interface RequestNeeds {
   /** Requested language, if any. */
-  readonly language?: string;
+  readonly language?: string | undefined;
   /** Whether speaker labels were asked for (and the tier allows them). */
   readonly diarization: boolean;
   /** Whether hotwords were given (and the tier allows them). */
   readonly hotwords: boolean;
   /** Length of the audio in seconds, when known before transcribing. */
-  readonly durationSec?: number;
+  readonly durationSec?: number | undefined;
 }
 
 /** What the selector knows about one backend. */

@@ -10,9 +10,9 @@ export type HybridMode = 'auto' | 'native' | 'remote' | 'dual';
 /** The settings the hybrid manager persists. */
 export interface HybridSettings {
   /** The mode the user picked. */
-  readonly mode?: HybridMode;
+  readonly mode?: HybridMode | undefined;
   /** The model the user prefers (the app decides what it means for its backends). */
-  readonly preferredModel?: string;
+  readonly preferredModel?: string | undefined;
 }
 
 /**

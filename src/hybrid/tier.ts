@@ -23,7 +23,7 @@ export interface TierPolicy {
    * policy comes from a table ({@link tierPolicyFromTable}) missing entries are filled with the
    * first later tier of the table that has the requirement.
    */
-  readonly upgrades?: Readonly<Partial<Record<TierRequirement, string>>>;
+  readonly upgrades?: Readonly<Partial<Record<TierRequirement, string>>> | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { InvalidArgumentError } from '../errors/index.js';
 import type { Segment, SpeakerInfo, SpeakerTurn, Transcription, Word } from '../spec/index.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link assignSpeakers}. */
 export interface AssignSpeakersOptions {
@@ -18,14 +19,14 @@ export interface AssignSpeakersOptions {
    * this many seconds away; farther words get no speaker.
    * @defaultValue 0.5
    */
-  readonly gapThreshold?: number;
+  readonly gapThreshold?: number | undefined;
   /**
    * When the two speakers that overlap a word most differ by less than this many seconds of
    * overlap, the word goes to the speaker whose turn contains the word's midpoint (then to the
    * earlier-labelled speaker), instead of to a speaker that wins by a hair.
    * @defaultValue 0.02
    */
-  readonly speakerTolerance?: number;
+  readonly speakerTolerance?: number | undefined;
 }
 
 /** Options of {@link groupUtterances}. */
@@ -34,13 +35,13 @@ export interface GroupUtterancesOptions {
    * A pause between two words longer than this many seconds starts a new utterance.
    * @defaultValue 0.8
    */
-  readonly gapThreshold?: number;
+  readonly gapThreshold?: number | undefined;
   /**
    * An utterance never grows longer than this many seconds (a new one starts at the next word).
    * `Infinity` means no limit.
    * @defaultValue Infinity
    */
-  readonly maxSegmentSec?: number;
+  readonly maxSegmentSec?: number | undefined;
 }
 
 /** Options of {@link applyDiarization}. */
@@ -520,7 +521,7 @@ export function applyDiarization(
   turns: readonly SpeakerTurn[],
   options?: ApplyDiarizationOptions,
 ): Transcription {
-  const o = { ...ASSIGN_DEFAULTS, ...checkOptions(options, 'options') } as Required<AssignSpeakersOptions>;
+  const o = { ...ASSIGN_DEFAULTS, ...definedOnly(checkOptions(options, 'options')) } as Complete<AssignSpeakersOptions>;
   // Label all words (and word-less segments as pseudo-words) in one pass.
   const flat: Word[] = [];
   const owner: number[] = [];

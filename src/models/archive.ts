@@ -14,11 +14,11 @@ import { InvalidArgumentError, ModelError, throwIfAborted, toAbortError } from '
 /** Options of {@link extractTarBz2}. */
 export interface ExtractOptions {
   /** Cancels extraction (the temporary folder is removed). */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /** Most bytes the archive may expand to. @defaultValue 8 GiB */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
   /** Most entries the archive may hold. @defaultValue 10000 */
-  readonly maxEntries?: number;
+  readonly maxEntries?: number | undefined;
 }
 
 /**

@@ -30,9 +30,9 @@ export interface CatalogEntry {
   /** One line about the model. */
   readonly description: string;
   /** Files per role inside the extracted folder, when the release holds several variants. */
-  readonly files?: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string>> | undefined;
   /** Sample rate in Hz. @defaultValue 16000 */
-  readonly sampleRate?: number;
+  readonly sampleRate?: number | undefined;
 }
 
 const ASR = 'https://github.com/k2-fsa/sherpa-onnx/releases/download/asr-models';

@@ -27,17 +27,17 @@ export interface DownloadProgress {
 /** Options of {@link downloadFile}. */
 export interface DownloadOptions {
   /** Expected sha256 (hex) of the whole file; a mismatch deletes the download and throws {@link ModelError}. */
-  readonly sha256?: string;
+  readonly sha256?: string | undefined;
   /** Expected size in bytes; a mismatch is a {@link ModelError}. */
-  readonly expectedSize?: number;
+  readonly expectedSize?: number | undefined;
   /** Called as bytes arrive. */
   readonly onProgress?: (p: DownloadProgress) => void;
   /** Cancels the download; the `.partial` file is kept for a later resume. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /** The fetch to use. @defaultValue globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /** How many times a failed connection or a 408/429/5xx is retried (each retry resumes). @defaultValue 2 */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
 }
 
 /** What {@link downloadFile} did. */
@@ -54,8 +54,8 @@ export interface DownloadResult {
 
 interface PartialMeta {
   url: string;
-  etag?: string;
-  lastModified?: string;
+  etag?: string | undefined;
+  lastModified?: string | undefined;
 }
 
 async function fileSize(p: string): Promise<number> {

@@ -21,11 +21,11 @@ export interface MetadataRule {
   /** Keys that must be present. */
   readonly keys: readonly string[];
   /** Allowed values of `model_type` (when the loader dispatches on it). */
-  readonly modelTypes?: readonly string[];
+  readonly modelTypes?: readonly string[] | undefined;
   /** Allowed values of `framework`. */
-  readonly frameworks?: readonly string[];
+  readonly frameworks?: readonly string[] | undefined;
   /** Extra keys required for a given `model_type` value. */
-  readonly keysByModelType?: Readonly<Record<string, readonly string[]>>;
+  readonly keysByModelType?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 /** What one family (for one kind) needs. @internal */

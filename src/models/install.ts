@@ -17,21 +17,21 @@ import { sha256File, validateModel } from './validate.js';
 /** Options of {@link installModel}. */
 export interface InstallOptions {
   /** Cache folder. @defaultValue {@link defaultCacheDir}() */
-  readonly cacheDir?: string;
+  readonly cacheDir?: string | undefined;
   /** Download progress. */
   readonly onProgress?: (p: DownloadProgress) => void;
   /** Cancels the install (a partial download is kept for a resume). */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /** Reinstall even when the model is already installed. @defaultValue false */
-  readonly force?: boolean;
+  readonly force?: boolean | undefined;
   /** The fetch to use. @defaultValue globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /** Install this entry instead of looking `idOrUrl` up in the catalog (mirrors, private models, tests). */
-  readonly entry?: CatalogEntry;
+  readonly entry?: CatalogEntry | undefined;
   /** Catalog to look ids up in. @defaultValue {@link MODEL_CATALOG} */
-  readonly catalog?: readonly CatalogEntry[];
+  readonly catalog?: readonly CatalogEntry[] | undefined;
   /** Download retries. @defaultValue 2 */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
 }
 
 /** Provenance recorded in an installed model's `model.json`. */

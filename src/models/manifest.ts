@@ -38,9 +38,9 @@ export interface ModelManifest {
   /** Sample rate the model expects, in Hz. */
   readonly sampleRate: number;
   /** Languages (ISO 639-1 codes) the model recognises. */
-  readonly languages?: readonly string[];
+  readonly languages?: readonly string[] | undefined;
   /** Expected sha256 (lower-case hex) per relative path. */
-  readonly sha256?: Readonly<Record<string, string>>;
+  readonly sha256?: Readonly<Record<string, string>> | undefined;
 }
 
 /** File name of the manifest inside a model folder. */

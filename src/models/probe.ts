@@ -19,9 +19,9 @@ export interface SherpaModelConfig {
 /** Options of {@link sherpaConfigFor}. */
 export interface SherpaConfigOptions {
   /** Threads for onnxruntime. @defaultValue 1 */
-  readonly numThreads?: number;
+  readonly numThreads?: number | undefined;
   /** onnxruntime execution provider. @defaultValue 'cpu' */
-  readonly provider?: string;
+  readonly provider?: string | undefined;
 }
 
 /**
@@ -99,11 +99,11 @@ export function sherpaConfigFor(model: ResolvedModel, options: SherpaConfigOptio
 /** Options of {@link probeModelInSubprocess}. */
 export interface ProbeOptions {
   /** Time allowed for loading and one decode. @defaultValue 120000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Kills the child and rejects with {@link AbortedError}. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /** Decode a second of low noise after loading (catches models that load but crash on use). @defaultValue true */
-  readonly decode?: boolean;
+  readonly decode?: boolean | undefined;
 }
 
 /** Marker the child prints when the model loaded (and decoded). */

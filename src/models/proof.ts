@@ -57,31 +57,31 @@ export interface ModelProofOptions {
    * Folder of the verdict cache (`model-proofs.json`).
    * @defaultValue {@link defaultCacheDir}() (HYBRID_ASR_CACHE, else the OS cache folder)
    */
-  readonly cacheDir?: string;
+  readonly cacheDir?: string | undefined;
   /**
    * Read and record cached verdicts. `false` proves the model in a child process on every call
    * (nothing is read or written).
    * @defaultValue true
    */
-  readonly cache?: boolean;
+  readonly cache?: boolean | undefined;
   /** Time allowed for the child's load and decode, ms; a timeout is a {@link ModelError} that is not cached. @defaultValue 120000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Cancels the proof (and kills the child). */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /**
    * The exact sherpa-onnx config to prove.
    * @defaultValue {@link sherpaConfigFor}(model, \{ provider \})
    */
-  readonly sherpaConfig?: SherpaModelConfig;
+  readonly sherpaConfig?: SherpaModelConfig | undefined;
   /** Execution provider, when `sherpaConfig` is not given. @defaultValue 'cpu' */
-  readonly provider?: string;
+  readonly provider?: string | undefined;
   /** Called once per proof with where the verdict came from (a child started, or not). */
   readonly onProof?: (event: ModelProofEvent) => void;
   /**
    * Expected sha256 (hex) by absolute file path, checked against the digests the proof computes
    * anyway (at no extra cost). {@link proveModel} takes them from the manifest's `sha256`.
    */
-  readonly expectedSha256?: Readonly<Record<string, string>>;
+  readonly expectedSha256?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The result of a successful proof. */
@@ -103,7 +103,7 @@ interface FileEntry {
 }
 interface VerdictEntry {
   ok: boolean;
-  reason?: string;
+  reason?: string | undefined;
   model: string;
   at: number;
 }

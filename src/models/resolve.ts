@@ -26,15 +26,15 @@ export interface ResolvedModel {
 /** Options of {@link resolveModel} and {@link findModels}. */
 export interface ResolveOptions {
   /** Folder of model folders. @defaultValue process.env.HYBRID_ASR_MODELS */
-  readonly modelsDir?: string;
+  readonly modelsDir?: string | undefined;
   /** Cache folder where catalog models are installed. @defaultValue {@link defaultCacheDir}() */
-  readonly cacheDir?: string;
+  readonly cacheDir?: string | undefined;
   /** Expected kind(s); a model of another kind is a {@link ModelError}. */
-  readonly kind?: ModelKind | readonly ModelKind[];
+  readonly kind?: ModelKind | readonly ModelKind[] | undefined;
   /** Cancels the lookup. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
   /** Catalog to look ids up in. @defaultValue {@link MODEL_CATALOG} */
-  readonly catalog?: readonly CatalogEntry[];
+  readonly catalog?: readonly CatalogEntry[] | undefined;
 }
 
 /**

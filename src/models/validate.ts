@@ -18,9 +18,9 @@ import type { ResolvedModel } from './resolve.js';
 /** Options of {@link validateModel}. */
 export interface ValidateOptions {
   /** Verify the manifest's sha256 entries (reads every file in full). @defaultValue false */
-  readonly checksums?: boolean;
+  readonly checksums?: boolean | undefined;
   /** Cancels validation. */
-  readonly abortSignal?: AbortSignal;
+  readonly abortSignal?: AbortSignal | undefined;
 }
 
 /** Symbols sherpa-onnx accepts as the CTC / transducer blank. */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend } from '../spec/index.js';
+import { type Complete, definedOnly } from '../internal/options.js';
 
 /** A line the server logs (keys and tokens never appear in it). */
 export type ServerLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -15,90 +16,90 @@ export interface ServerOptions {
    * Model used for `whisper-1`, unknown names and requests without `model`.
    * @defaultValue the first key of `models`
    */
-  readonly defaultModel?: string;
+  readonly defaultModel?: string | undefined;
   /**
    * Reject unknown model names (404) instead of routing them to the default model.
    * @defaultValue false
    */
-  readonly strictModels?: boolean;
+  readonly strictModels?: boolean | undefined;
   /**
    * Accepted bearer keys. With none, the server only binds to loopback addresses.
    * @defaultValue []
    */
-  readonly apiKeys?: readonly string[];
+  readonly apiKeys?: readonly string[] | undefined;
   /**
    * Address to bind.
    * @defaultValue '127.0.0.1'
    */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /**
    * Port to bind; 0 picks a free one.
    * @defaultValue 8080
    */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /**
    * Largest upload accepted by `POST /v1/audio/transcriptions`, in bytes (OpenAI's limit).
    * @defaultValue 26214400 (25 MiB)
    */
-  readonly maxBodyBytes?: number;
+  readonly maxBodyBytes?: number | undefined;
   /**
    * Longest audio accepted by one batch request, in seconds.
    * @defaultValue 3600
    */
-  readonly maxAudioDurationSec?: number;
+  readonly maxAudioDurationSec?: number | undefined;
   /**
    * Longest audio one streaming session may send, in seconds (across reconnections).
    * @defaultValue 14400
    */
-  readonly maxStreamDurationSec?: number;
+  readonly maxStreamDurationSec?: number | undefined;
   /**
    * Batch requests plus streaming sessions served at once; more are answered 429 with `retry-after`.
    * @defaultValue 16
    */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency?: number | undefined;
   /**
    * Seconds a client is told to wait (`retry-after`) when the server is full.
    * @defaultValue 1
    */
-  readonly retryAfterSec?: number;
+  readonly retryAfterSec?: number | undefined;
   /**
    * A streaming client that sends nothing (no audio, no ping) for this long is disconnected.
    * @defaultValue 30000
    */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
   /**
    * Interval of WebSocket pings; a client that misses one pong is dropped.
    * @defaultValue 15000
    */
-  readonly keepaliveIntervalMs?: number;
+  readonly keepaliveIntervalMs?: number | undefined;
   /**
    * HTTP keep-alive timeout of idle connections.
    * @defaultValue 5000
    */
-  readonly httpKeepAliveTimeoutMs?: number;
+  readonly httpKeepAliveTimeoutMs?: number | undefined;
   /**
    * Lifetime of short-lived streaming tokens (`POST /v1/audio/stream/tokens`), in seconds.
    * @defaultValue 60
    */
-  readonly tokenTtlSec?: number;
+  readonly tokenTtlSec?: number | undefined;
   /**
    * With no utterance open, the server acknowledges audio older than this many seconds (silence
    * that the recogniser has passed without starting a word), so that clients can free their replay
    * buffers during long pauses. Only for backends whose model streams.
    * @defaultValue 2
    */
-  readonly silenceAckLagSec?: number;
+  readonly silenceAckLagSec?: number | undefined;
   /**
    * Log lines (requests, sessions, shutdown). Keys never appear in them.
    * @defaultValue no logging
    */
-  readonly log?: ServerLogger;
+  readonly log?: ServerLogger | undefined;
   /** Clock in ms, for tests. @defaultValue Date.now */
   readonly now?: () => number;
 }
 
 /** {@link ServerOptions} with defaults filled in. @internal */
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'log'>> & { readonly log: ServerLogger | undefined };
+export type ResolvedServerOptions = Complete<Omit<ServerOptions, 'log'>> & { readonly log: ServerLogger | undefined };
 
 const DEFAULTS = {
   strictModels: false,
@@ -129,7 +130,7 @@ function num(name: string, v: unknown, min: number, integer = false): void {
 /** Validates options eagerly, naming the offending option. @internal */
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('`options` must be an object');
-  const o = { ...DEFAULTS, ...options };
+  const o = { ...DEFAULTS, ...definedOnly(options) };
   const names = Object.keys(o.models ?? {});
   if (typeof o.models !== 'object' || o.models === null || names.length === 0) {
     throw new InvalidArgumentError('`models` must name at least one backend');

@@ -35,15 +35,15 @@ export interface StartMessage {
   /** Encoding of binary frames. */
   readonly encoding: StreamEncoding;
   /** ISO 639-1 language of the audio. */
-  readonly language?: string;
+  readonly language?: string | undefined;
   /** Model name (as in `GET /v1/models`); the server's default when absent. */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** Whether to send `partial` messages (default true). */
-  readonly partials?: boolean;
+  readonly partials?: boolean | undefined;
   /** Resume: the id of the session to continue. */
-  readonly session_id?: string;
+  readonly session_id?: string | undefined;
   /** Resume: the client's last acknowledged sample; audio is re-sent from here. */
-  readonly resume_offset?: number;
+  readonly resume_offset?: number | undefined;
 }
 
 /** Client → server: no more audio; finish, send the last finals and `end`. */

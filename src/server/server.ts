@@ -46,7 +46,7 @@ export interface ServerCloseOptions {
    * clients resume elsewhere.
    * @defaultValue 10000
    */
-  readonly graceMs?: number;
+  readonly graceMs?: number | undefined;
 }
 
 const MODEL_CREATED = 1_700_000_000;

@@ -19,7 +19,7 @@ export interface Pcm16Audio {
    * Interleaved channel count; channels are averaged to mono.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface Float32Audio {
    * Interleaved channel count; channels are averaged to mono.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
 }
 
 /**
@@ -76,5 +76,5 @@ export interface AudioChunk {
    * Interleaved channel count.
    * @defaultValue 1
    */
-  readonly channels?: number;
+  readonly channels?: number | undefined;
 }

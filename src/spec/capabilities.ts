@@ -14,14 +14,14 @@ export interface BackendCapabilities {
   /** BCP-47 / ISO 639-1 codes the model recognises, or `'any'` for a multilingual model. */
   readonly languages: readonly string[] | 'any';
   /** Longest audio one `transcribe()` call accepts, in seconds; `undefined` means no limit. */
-  readonly maxAudioDurationSec?: number;
+  readonly maxAudioDurationSec?: number | undefined;
   /**
    * Longest audio the model decodes in one pass, in seconds (30 for whisper-family models).
    * Callers that window audio themselves (the live processor) keep windows at or under it.
    */
-  readonly maxWindowSec?: number;
+  readonly maxWindowSec?: number | undefined;
   /** Hotwords / vocabulary boosting is honoured. */
   readonly hotwords: boolean;
   /** Sample rate the model works at; input at other rates is resampled. */
-  readonly sampleRate?: number;
+  readonly sampleRate?: number | undefined;
 }

@@ -55,7 +55,7 @@ export interface EndEvent {
   /** Seconds of audio consumed. */
   readonly durationSec: number;
   /** The whole transcript, where the backend assembles one. */
-  readonly transcription?: Transcription;
+  readonly transcription?: Transcription | undefined;
 }
 
 /** Everything `transcribeStream()` yields, discriminated by `type`. */

@@ -9,9 +9,9 @@ export interface Word {
   /** End time in seconds. */
   readonly end: number;
   /** Model confidence in [0, 1], where the model gives one. */
-  readonly confidence?: number;
+  readonly confidence?: number | undefined;
   /** Speaker label, when diarization ran. */
-  readonly speaker?: string;
+  readonly speaker?: string | undefined;
 }
 
 /** A stretch of speech: an utterance, a VAD segment, or one speaker's turn. */
@@ -23,9 +23,9 @@ export interface Segment {
   /** The segment's text. */
   readonly text: string;
   /** Model confidence in [0, 1], where the model gives one. */
-  readonly confidence?: number;
+  readonly confidence?: number | undefined;
   /** Speaker label (e.g. `"S1"`), when diarization ran. */
-  readonly speaker?: string;
+  readonly speaker?: string | undefined;
   /** Words of the segment, in order (empty when the backend has no word timestamps). */
   readonly words: readonly Word[];
 }
@@ -55,15 +55,15 @@ export interface Transcription {
   /** Segments in time order. */
   readonly segments: readonly Segment[];
   /** Speakers, when diarization ran. */
-  readonly speakers?: readonly SpeakerInfo[];
+  readonly speakers?: readonly SpeakerInfo[] | undefined;
   /**
    * Who spoke when, at the diarizer's resolution, sorted by start (when diarization ran). It
    * covers speech the recogniser found no words in, and its bounds follow the voice rather than
    * the word timestamps: draw a speaker timeline from this, read text from `segments`.
    */
-  readonly speakerTurns?: readonly SpeakerTurn[];
+  readonly speakerTurns?: readonly SpeakerTurn[] | undefined;
   /** Language of the audio, where known (requested or detected). */
-  readonly language?: string;
+  readonly language?: string | undefined;
   /** Length of the audio in seconds. */
   readonly durationSec: number;
   /** Wall-clock seconds spent producing this result. */

@@ -8,7 +8,7 @@ export type TranscriptionWarning =
       /** Name of the option, e.g. `'diarization'`, `'hotwords'`, `'punctuation'`. */
       readonly feature: string;
       /** Why, in words. */
-      readonly details?: string;
+      readonly details?: string | undefined;
     }
   | {
       /** Another backend ran the request than the one first chosen. */

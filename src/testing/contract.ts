@@ -31,12 +31,12 @@ export interface ContractAudio {
   /** Path of a WAV file with speech. */
   readonly path: string;
   /** What is said, to check the word error rate. */
-  readonly reference?: string;
+  readonly reference?: string | undefined;
   /**
    * Highest word error rate accepted (0.3 = 30 %), when `reference` is given.
    * @defaultValue 0.5
    */
-  readonly maxWer?: number;
+  readonly maxWer?: number | undefined;
 }
 
 /** The recording streamed through `transcribeStream()`. */
@@ -45,7 +45,7 @@ export interface ContractStreamAudio extends ContractAudio {
    * Length of each streamed chunk, in seconds.
    * @defaultValue 0.1
    */
-  readonly chunkSec?: number;
+  readonly chunkSec?: number | undefined;
 }
 
 /** Options of {@link runBackendContract}. */
@@ -55,16 +55,16 @@ export interface BackendContractOptions {
   /** The recording for `transcribe()`. */
   readonly audio: ContractAudio;
   /** The recording for `transcribeStream()`. @defaultValue `audio` */
-  readonly streamAudio?: ContractStreamAudio;
+  readonly streamAudio?: ContractStreamAudio | undefined;
   /** A language code the backend must reject. @defaultValue `'zz'` */
-  readonly unsupportedLanguage?: string;
+  readonly unsupportedLanguage?: string | undefined;
   /**
    * How far times may stray past the audio's end or a segment's bounds, in seconds (frame rounding).
    * @defaultValue 0.05
    */
-  readonly timeToleranceSec?: number;
+  readonly timeToleranceSec?: number | undefined;
   /** Cases to skip, each with a reason in your test file. */
-  readonly skip?: readonly BackendContractCase[];
+  readonly skip?: readonly BackendContractCase[] | undefined;
 }
 
 const EVENT_TYPES = new Set(['partial', 'final', 'diarization', 'warning', 'error', 'end']);

@@ -25,6 +25,7 @@ import type {
   TranscriptionWarning,
   Word,
 } from '../spec/index.js';
+import { definedOnly } from '../internal/options.js';
 
 /** Decoded mono audio, as the test backend hands it to a script function and records it in its call log. */
 export interface TestAudio {
@@ -45,7 +46,7 @@ export interface ScriptedWord {
   /** End in seconds. */
   readonly end: number;
   /** Speaker label reported when diarization is asked for and the capabilities allow it. @defaultValue `'S1'` */
-  readonly speaker?: string;
+  readonly speaker?: string | undefined;
 }
 
 /**
@@ -94,26 +95,26 @@ export interface StreamFailureInfo {
 /** Options of {@link TestBackend}. */
 export interface TestBackendOptions {
   /** @defaultValue `'test'` */
-  readonly id?: string;
+  readonly id?: string | undefined;
   /** @defaultValue `'Test backend'` */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Capabilities, merged over the defaults: streaming, offline, word timestamps, no diarization, no
    * hotwords, languages `['en']`, sample rate 16 000.
    */
-  readonly capabilities?: Partial<BackendCapabilities>;
+  readonly capabilities?: Partial<BackendCapabilities> | undefined;
   /** What the backend hears. @defaultValue `[]` (silence) */
-  readonly script?: TestScript;
+  readonly script?: TestScript | undefined;
   /** A pause of at least this long between scripted words starts a new segment (and ends an utterance in streams). @defaultValue 0.8 */
-  readonly segmentGapSec?: number;
+  readonly segmentGapSec?: number | undefined;
   /** Delay before each `transcribe()` result, each `isAvailable()` answer and each stream chunk's events, in ms. @defaultValue 0 */
-  readonly latencyMs?: number;
+  readonly latencyMs?: number | undefined;
   /** Whether the backend is available. Toggle later with {@link TestBackend.available}. @defaultValue true */
-  readonly available?: boolean;
+  readonly available?: boolean | undefined;
   /** Fail the first `count` calls (`transcribe` or `transcribeStream`) with `error`. */
-  readonly failFirst?: { readonly count: number; readonly error: InjectedError };
+  readonly failFirst?: { readonly count: number; readonly error: InjectedError } | undefined;
   /** Make streams fail after some audio. */
-  readonly streamFailure?: StreamFailure;
+  readonly streamFailure?: StreamFailure | undefined;
 }
 
 /** A `transcribe()` call as the test backend saw it. */
@@ -125,7 +126,7 @@ export interface TestTranscribeCall {
   /** The decoded audio; `undefined` when the call failed before decoding (aborted, unavailable, injected failure). */
   readonly audio: TestAudio | undefined;
   /** What the call threw, if it did. */
-  readonly error?: unknown;
+  readonly error?: unknown | undefined;
 }
 
 /** A `transcribeStream()` call as the test backend saw it (updated while the stream runs). */
@@ -145,7 +146,7 @@ export interface TestStreamCall {
   /** The consumer stopped iterating before the `end` event. */
   readonly cancelled: boolean;
   /** What the stream threw, if it did. */
-  readonly error?: unknown;
+  readonly error?: unknown | undefined;
 }
 
 /** An entry of {@link TestBackend.calls}. */
@@ -233,7 +234,7 @@ export class TestBackend implements ASRBackend {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError(`TestBackend options must be an object, got ${describeValue(options)}`);
     }
-    const o = { id: 'test', name: 'Test backend', script: [], segmentGapSec: 0.8, latencyMs: 0, available: true, ...options };
+    const o = { id: 'test', name: 'Test backend', script: [], segmentGapSec: 0.8, latencyMs: 0, available: true, ...definedOnly(options) };
     if (typeof o.id !== 'string' || o.id === '') throw new InvalidArgumentError(`\`id\` must be a non-empty string, got ${describeValue(o.id)}`);
     if (typeof o.name !== 'string' || o.name === '') throw new InvalidArgumentError(`\`name\` must be a non-empty string, got ${describeValue(o.name)}`);
     if (typeof o.available !== 'boolean') throw new InvalidArgumentError(`\`available\` must be a boolean, got ${describeValue(o.available)}`);

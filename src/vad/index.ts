@@ -23,7 +23,7 @@ export interface SpeechSegment {
    * True when speech goes straight on after `end`: the segment was cut at the length limit
    * (`maxSpeechSec`) rather than ended by a pause. Absent otherwise.
    */
-  readonly continues?: boolean;
+  readonly continues?: boolean | undefined;
 }
 
 /** Options of {@link VoiceActivityDetector.create}. */
@@ -32,35 +32,35 @@ export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir
    * The Silero VAD model: a folder, a name under HYBRID_ASR_MODELS, a catalog id, or a resolved model.
    * @defaultValue 'silero-vad'
    */
-  readonly model?: string | ResolvedModel;
+  readonly model?: string | ResolvedModel | undefined;
   /**
    * Speech probability above which a window counts as speech.
    * @defaultValue 0.5
    */
-  readonly threshold?: number;
+  readonly threshold?: number | undefined;
   /**
    * Silence that ends a segment, seconds.
    * @defaultValue 0.5
    */
-  readonly minSilenceSec?: number;
+  readonly minSilenceSec?: number | undefined;
   /**
    * Shortest segment reported, seconds.
    * @defaultValue 0.25
    */
-  readonly minSpeechSec?: number;
+  readonly minSpeechSec?: number | undefined;
   /**
    * Longest segment; longer speech is cut into pieces of at most this length (at the quietest
    * 20 ms in the second half of each piece), seconds. Enforced exactly.
    * @defaultValue 20
    */
-  readonly maxSpeechSec?: number;
+  readonly maxSpeechSec?: number | undefined;
   /**
    * How the model is proven before this process loads it (a first load of given bytes runs in a
    * child process; the verdict is cached by content digest): cache folder, `cache: false` to
    * prove every time, `onProof`.
    * @defaultValue the cache under `cacheDir`
    */
-  readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs' | 'expectedSha256'>;
+  readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs' | 'expectedSha256'> | undefined;
 }
 
 /** Narrow view of sherpa-onnx-node's `Vad`. */

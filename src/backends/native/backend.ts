@@ -477,7 +477,7 @@ export class NativeBackend implements ASRBackend {
     const queue: { start: number; end: number; left: number; right: number; cut: number }[] = [];
     /** End of the previous piece, seconds. */
     let lastEnd: number | undefined;
-    const enqueue = (pieces: { start: number; end: number; continues?: boolean }[]): void => {
+    const enqueue = (pieces: { start: number; end: number; continues?: boolean | undefined }[]): void => {
       for (const [i, piece] of pieces.entries()) {
         const next = pieces[i + 1];
         const contiguous = lastEnd !== undefined && piece.start - lastEnd < JOIN_GAP_SEC;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { ModelProofEvent, ResolvedModel } from '../../models/index.js';
+import type { Complete } from '../../internal/options.js';
 
 /** Endpoint (end-of-utterance) rules of streaming models, as sherpa-onnx defines them. */
 export interface EndpointOptions {
@@ -8,17 +9,17 @@ export interface EndpointOptions {
    * Trailing silence that ends an utterance even when nothing was recognised, seconds.
    * @defaultValue 2.4
    */
-  readonly rule1MinTrailingSilence?: number;
+  readonly rule1MinTrailingSilence?: number | undefined;
   /**
    * Trailing silence that ends an utterance after something was recognised, seconds.
    * @defaultValue 0.8
    */
-  readonly rule2MinTrailingSilence?: number;
+  readonly rule2MinTrailingSilence?: number | undefined;
   /**
    * Longest utterance before a forced endpoint, seconds.
    * @defaultValue 20
    */
-  readonly rule3MinUtteranceLength?: number;
+  readonly rule3MinUtteranceLength?: number | undefined;
 }
 
 /** Options of {@link NativeBackend}. Validated when the backend is constructed. */
@@ -32,38 +33,38 @@ export interface NativeBackendOptions {
    * The Silero VAD used to cut long audio (offline models) and for pseudo-streaming.
    * @defaultValue 'silero-vad'
    */
-  readonly vadModel?: string | ResolvedModel;
+  readonly vadModel?: string | ResolvedModel | undefined;
   /** A speaker-embedding model; enables diarization (`capabilities.diarization`). */
-  readonly speakerModel?: string | ResolvedModel;
+  readonly speakerModel?: string | ResolvedModel | undefined;
   /**
    * onnxruntime threads per model.
    * @defaultValue half the cores, between 1 and 4
    */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /**
    * Execution provider. `auto` picks CoreML on Apple Silicon, else the CPU.
    * @defaultValue 'auto'
    */
-  readonly provider?: 'auto' | 'cpu' | 'coreml' | 'cuda';
+  readonly provider?: 'auto' | 'cpu' | 'coreml' | 'cuda' | undefined;
   /**
    * Decoding method. Hotwords need `modified_beam_search` and a transducer model.
    * @defaultValue 'greedy_search'
    */
-  readonly decodingMethod?: 'greedy_search' | 'modified_beam_search';
+  readonly decodingMethod?: 'greedy_search' | 'modified_beam_search' | undefined;
   /**
    * Longest piece of audio the offline model decodes at once, seconds. Whisper models use at most
    * 27.5 (they decode 30 s and silently drop the rest; context and padding take the difference).
    * @defaultValue 20
    */
-  readonly maxSegmentSec?: number;
+  readonly maxSegmentSec?: number | undefined;
   /**
    * Pseudo-streaming with an offline model: the open utterance is re-decoded for a partial at
    * most this often (milliseconds of audio).
    * @defaultValue 600
    */
-  readonly partialIntervalMs?: number;
+  readonly partialIntervalMs?: number | undefined;
   /** Endpoint rules for streaming models. */
-  readonly endpoint?: EndpointOptions;
+  readonly endpoint?: EndpointOptions | undefined;
   /**
    * Streaming models in `transcribeStream()`: finalise an utterance as soon as its speech ends
    * instead of waiting for the model's trailing-silence rule (about 1.3 s with the test model):
@@ -74,17 +75,17 @@ export interface NativeBackendOptions {
    * Set `false` for the model's own endpoint rule only (fewer, longer finals).
    * @defaultValue true
    */
-  readonly fastEndpoint?: boolean;
+  readonly fastEndpoint?: boolean | undefined;
   /**
    * Folder of model folders for names.
    * @defaultValue process.env.HYBRID_ASR_MODELS
    */
-  readonly modelsDir?: string;
+  readonly modelsDir?: string | undefined;
   /**
    * Cache folder of downloaded catalog models and of model proofs (`model-proofs.json`).
    * @defaultValue HYBRID_ASR_CACHE, else the OS cache folder
    */
-  readonly cacheDir?: string;
+  readonly cacheDir?: string | undefined;
   /**
    * Every model (recognizer, VAD, speaker) is proven before this process loads it: its first load
    * and a short decode run in a child process, so bytes that would abort sherpa-onnx become a
@@ -95,7 +96,7 @@ export interface NativeBackendOptions {
    * is `'cached'` (a model is never loaded unproven).
    * @defaultValue 'cached'
    */
-  readonly probe?: 'cached' | 'always' | boolean;
+  readonly probe?: 'cached' | 'always' | boolean | undefined;
   /**
    * Called once per model proof, with where the verdict came from (`'child'`: a child process
    * loaded the model now; `'cache'` / `'memory'`: it was proven before). Useful to show
@@ -106,7 +107,7 @@ export interface NativeBackendOptions {
    * `id` of this backend in results and events.
    * @defaultValue 'native'
    */
-  readonly id?: string;
+  readonly id?: string | undefined;
 }
 
 /** Options with defaults applied. @internal */
@@ -119,7 +120,7 @@ export interface ResolvedNativeOptions {
   decodingMethod: 'greedy_search' | 'modified_beam_search';
   maxSegmentSec: number;
   partialIntervalMs: number;
-  endpoint: Required<EndpointOptions>;
+  endpoint: Complete<EndpointOptions>;
   modelsDir: string | undefined;
   cacheDir: string | undefined;
   probe: 'cached' | 'always';

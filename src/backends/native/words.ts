@@ -3,12 +3,12 @@ import type { Segment, Word } from '../../spec/index.js';
 /** What sherpa-onnx-node returns for a decoded stream (the parts we read). @internal */
 export interface SherpaResult {
   readonly text: string;
-  readonly tokens?: readonly string[];
-  readonly timestamps?: readonly number[];
-  readonly durations?: readonly number[];
-  readonly ys_log_probs?: readonly number[];
-  readonly lang?: string;
-  readonly start_time?: number;
+  readonly tokens?: readonly string[] | undefined;
+  readonly timestamps?: readonly number[] | undefined;
+  readonly durations?: readonly number[] | undefined;
+  readonly ys_log_probs?: readonly number[] | undefined;
+  readonly lang?: string | undefined;
+  readonly start_time?: number | undefined;
 }
 
 /** Seconds a single token is taken to last when the model gives no durations. */

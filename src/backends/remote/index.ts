@@ -49,11 +49,11 @@ export interface RemoteBackendEvents {
 /** Per-call settings read from `backendOptions.remote`. */
 export interface RemoteCallOptions {
   /** Timeout of each attempt of this call, in ms (overrides the backend's `timeoutMs`). */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Model name for this call (overrides the backend's `model`). */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** Free-text `prompt` sent to the server. */
-  readonly prompt?: string;
+  readonly prompt?: string | undefined;
 }
 
 const CODES_BY_NAME: Readonly<Record<string, string>> = {
@@ -63,11 +63,11 @@ const CODES_BY_NAME: Readonly<Record<string, string>> = {
 };
 
 interface VerboseBody {
-  text?: unknown;
-  language?: unknown;
-  duration?: unknown;
-  segments?: unknown;
-  words?: unknown;
+  text?: unknown | undefined;
+  language?: unknown | undefined;
+  duration?: unknown | undefined;
+  segments?: unknown | undefined;
+  words?: unknown | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { WebSocket as WsWebSocket } from 'ws';
 import { InvalidArgumentError } from '../../errors/index.js';
+import type { Complete } from '../../internal/options.js';
 
 /**
  * The WebSocket constructor the remote backend uses: `ws`'s, or any with the same shape (it must
@@ -17,17 +18,17 @@ export interface ReconnectOptions {
    * Reconnection attempts after a connection is lost (reset to zero by every successful resume).
    * @defaultValue 5
    */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /**
    * Delay before the first attempt, in ms; doubles each time, with up to 25 % jitter.
    * @defaultValue 250
    */
-  readonly initialDelayMs?: number;
+  readonly initialDelayMs?: number | undefined;
   /**
    * Longest delay between attempts, in ms.
    * @defaultValue 4000
    */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
 }
 
 /** Options of {@link RemoteBackend}. */
@@ -38,76 +39,76 @@ export interface RemoteBackendOptions {
    */
   readonly baseUrl: string;
   /** Bearer key sent as `Authorization: Bearer …` (never in URLs). */
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   /**
    * Model name sent with every request.
    * @defaultValue 'whisper-1'
    */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /**
    * Model name sent with live streams (a streaming model, where the server has several).
    * @defaultValue `model`
    */
-  readonly streamModel?: string;
+  readonly streamModel?: string | undefined;
   /**
    * Timeout of each HTTP attempt, in ms (a call can take `(maxRetries + 1)` times this, plus backoff).
    * @defaultValue 600000
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * Retries after connection errors, timeouts and 408 / 409 / 429 / 5xx answers (openai-node's policy).
    * @defaultValue 2
    */
-  readonly maxRetries?: number;
+  readonly maxRetries?: number | undefined;
   /**
    * Timeout of the `isAvailable()` probe, in ms.
    * @defaultValue 3000
    */
-  readonly healthTimeoutMs?: number;
+  readonly healthTimeoutMs?: number | undefined;
   /**
    * `response_format` asked of the server: `verbose_json` gives segments and word times; use
    * `json` for servers (or models) that don't support it.
    * @defaultValue 'verbose_json'
    */
-  readonly responseFormat?: 'verbose_json' | 'json';
+  readonly responseFormat?: 'verbose_json' | 'json' | undefined;
   /**
    * WebSocket URL of the streaming endpoint.
    * @defaultValue `baseUrl` with `http` → `ws` and `/audio/stream` appended
    */
-  readonly streamUrl?: string;
+  readonly streamUrl?: string | undefined;
   /**
    * Audio encoding sent on live streams.
    * @defaultValue 'pcm_s16le'
    */
-  readonly streamEncoding?: 'pcm_s16le' | 'pcm_f32le';
+  readonly streamEncoding?: 'pcm_s16le' | 'pcm_f32le' | undefined;
   /** Reconnection policy of live streams. */
-  readonly reconnect?: ReconnectOptions;
+  readonly reconnect?: ReconnectOptions | undefined;
   /**
    * Seconds of unacknowledged audio kept for replay after a reconnection. Audio older than this
    * that the server has not acknowledged is dropped, and a later resume that needs it fails with
    * `StreamInterruptedError`.
    * @defaultValue 120
    */
-  readonly replayBufferSec?: number;
+  readonly replayBufferSec?: number | undefined;
   /**
    * Interval of WebSocket pings on live streams; a missed pong counts as a lost connection.
    * @defaultValue 15000
    */
-  readonly keepaliveIntervalMs?: number;
+  readonly keepaliveIntervalMs?: number | undefined;
   /**
    * Frames are sent only while the socket's `bufferedAmount` is below this many bytes.
    * @defaultValue 262144
    */
-  readonly maxBufferedBytes?: number;
+  readonly maxBufferedBytes?: number | undefined;
   /**
    * Timeout of the WebSocket opening handshake (until `ready`), in ms.
    * @defaultValue 10000
    */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** `fetch` implementation. @defaultValue globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /** WebSocket constructor. @defaultValue the `ws` package's */
-  readonly WebSocket?: WebSocketConstructor;
+  readonly WebSocket?: WebSocketConstructor | undefined;
 }
 
 /** Resolved options. @internal */
@@ -122,7 +123,7 @@ export interface ResolvedRemoteOptions {
   readonly responseFormat: 'verbose_json' | 'json';
   readonly streamUrl: string;
   readonly streamEncoding: 'pcm_s16le' | 'pcm_f32le';
-  readonly reconnect: Required<ReconnectOptions>;
+  readonly reconnect: Complete<ReconnectOptions>;
   readonly replayBufferSec: number;
   readonly keepaliveIntervalMs: number;
   readonly maxBufferedBytes: number;

@@ -11,22 +11,22 @@ import { openAudio } from '../../audio/index.js';
 import type { AudioChunk } from '../../spec/index.js';
 
 interface LiveFlags {
-  readonly model?: string;
+  readonly model?: string | undefined;
   readonly backend: 'native' | 'remote' | 'auto';
-  readonly remoteUrl?: string;
-  readonly apiKey?: string;
-  readonly threads?: number;
+  readonly remoteUrl?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly threads?: number | undefined;
   readonly interval: number;
   readonly context: number;
-  readonly spoolDir?: string;
+  readonly spoolDir?: string | undefined;
   readonly speed: string;
   readonly mode: string;
-  readonly diarize?: boolean;
+  readonly diarize?: boolean | undefined;
   readonly partials: boolean;
   readonly sampleRate: number;
   readonly channels: number;
   readonly chunkMs: number;
-  readonly recover?: boolean;
+  readonly recover?: boolean | undefined;
 }
 
 /** JSON line for one event (the same shapes as `hybrid-asr stream`). */

@@ -10,12 +10,12 @@ interface ServeFlags {
   readonly model: string[];
   readonly host: string;
   readonly port: number;
-  readonly apiKey?: string[];
-  readonly defaultModel?: string;
-  readonly strictModels?: boolean;
-  readonly maxConcurrency?: number;
-  readonly maxAudioDuration?: number;
-  readonly threads?: number;
+  readonly apiKey?: string[] | undefined;
+  readonly defaultModel?: string | undefined;
+  readonly strictModels?: boolean | undefined;
+  readonly maxConcurrency?: number | undefined;
+  readonly maxAudioDuration?: number | undefined;
+  readonly threads?: number | undefined;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -11,18 +11,18 @@ import { createProgress, formatClock, parseProgressMode, type ProgressMode, type
 /** Parsed options of `hybrid-asr stream`. */
 interface StreamFlags {
   readonly backend: CliBackendOptions['backend'];
-  readonly model?: string;
+  readonly model?: string | undefined;
   readonly chunkMs: number;
-  readonly realtime?: boolean;
-  readonly rawRate?: number;
+  readonly realtime?: boolean | undefined;
+  readonly rawRate?: number | undefined;
   readonly rawChannels: number;
-  readonly language?: string;
-  readonly threads?: number;
-  readonly fastEndpoint?: boolean;
-  readonly remoteUrl?: string;
-  readonly apiKey?: string;
-  readonly tier?: string;
-  readonly fallback?: string;
+  readonly language?: string | undefined;
+  readonly threads?: number | undefined;
+  readonly fastEndpoint?: boolean | undefined;
+  readonly remoteUrl?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly tier?: string | undefined;
+  readonly fallback?: string | undefined;
   readonly progress: ProgressMode;
 }
 

@@ -13,18 +13,18 @@ import { createProgress, formatClock, parseProgressMode, type ProgressMode } fro
 /** Parsed options of `hybrid-asr transcribe`. */
 interface TranscribeFlags {
   readonly backend: CliBackendOptions['backend'];
-  readonly model?: string;
+  readonly model?: string | undefined;
   readonly format: OutputFormat;
-  readonly diarize?: boolean;
-  readonly language?: string;
-  readonly output?: string;
-  readonly threads?: number;
-  readonly remoteUrl?: string;
-  readonly apiKey?: string;
-  readonly tier?: string;
-  readonly fallback?: string;
+  readonly diarize?: boolean | undefined;
+  readonly language?: string | undefined;
+  readonly output?: string | undefined;
+  readonly threads?: number | undefined;
+  readonly remoteUrl?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly tier?: string | undefined;
+  readonly fallback?: string | undefined;
   readonly progress: ProgressMode;
-  readonly rawRate?: number;
+  readonly rawRate?: number | undefined;
   readonly rawChannels: number;
 }
 
