@@ -34,7 +34,7 @@ import { httpCall } from './http.js';
 import { resolveRemoteOptions, type RemoteBackendOptions, type ResolvedRemoteOptions } from './options.js';
 import { StreamClient } from './stream.js';
 
-export type { ReconnectOptions, RemoteBackendOptions, WebSocketConstructor } from './options.js';
+export type { ReconnectOptions, RemoteBackendOptions, WebSocketConstructor, WebSocketLike } from './options.js';
 
 /** Lifecycle events of a {@link RemoteBackend}. */
 export interface RemoteBackendEvents {

@@ -1,6 +1,36 @@
-import { WebSocket as WsWebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { Complete } from '../../internal/options.js';
+
+/**
+ * The part of a WebSocket the remote backend uses. Instances of the `ws` package fit it; so does
+ * any client with the same events and methods. Declared here so that the package's types don't
+ * need `@types/ws`.
+ */
+export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: number;
+  /** Bytes queued by `send()` and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Sends a text or binary frame. */
+  send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+  /** Sends a ping; the server's pong arrives as a `pong` event. */
+  ping(): void;
+  /** The connection is open. */
+  on(event: 'open' | 'pong', listener: () => void): unknown;
+  /** A frame arrived. */
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  /** The connection closed. */
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  /** The connection failed. */
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** The server answered the upgrade request with an HTTP status instead of switching protocols. */
+  on(event: 'unexpected-response', listener: (request: unknown, response: IncomingMessage) => void): unknown;
+}
 
 /**
  * The WebSocket constructor the remote backend uses: `ws`'s, or any with the same shape (it must
@@ -10,7 +40,13 @@ export type WebSocketConstructor = new (
   url: string,
   protocols: string[],
   options: { headers: Record<string, string>; maxPayload?: number; handshakeTimeout?: number },
-) => WsWebSocket;
+) => WebSocketLike;
+
+/** The `ws` package's WebSocket, loaded when the first stream opens (not at import). @internal */
+export async function defaultWebSocket(): Promise<WebSocketConstructor> {
+  const ws = await import('ws');
+  return (ws.WebSocket ?? (ws as unknown as { default: { WebSocket: unknown } }).default.WebSocket) as unknown as WebSocketConstructor;
+}
 
 /** Reconnection policy of live streams. */
 export interface ReconnectOptions {
@@ -107,7 +143,7 @@ export interface RemoteBackendOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** `fetch` implementation. @defaultValue globalThis.fetch */
   readonly fetch?: typeof fetch | undefined;
-  /** WebSocket constructor. @defaultValue the `ws` package's */
+  /** WebSocket constructor. @defaultValue the `ws` package's (loaded when the first stream opens) */
   readonly WebSocket?: WebSocketConstructor | undefined;
 }
 
@@ -129,7 +165,8 @@ export interface ResolvedRemoteOptions {
   readonly maxBufferedBytes: number;
   readonly connectTimeoutMs: number;
   readonly fetch: typeof fetch;
-  readonly WebSocket: WebSocketConstructor;
+  /** `undefined`: `ws`, loaded when the first stream opens. */
+  readonly WebSocket: WebSocketConstructor | undefined;
 }
 
 function num(name: string, v: unknown, min: number, integer = false): number {
@@ -181,8 +218,8 @@ export function resolveRemoteOptions(options: RemoteBackendOptions): ResolvedRem
   const r = { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 4000, ...options.reconnect };
   const f = options.fetch ?? globalThis.fetch;
   if (typeof f !== 'function') throw new InvalidArgumentError('`fetch` must be a function');
-  const ws = options.WebSocket ?? (WsWebSocket as unknown as WebSocketConstructor);
-  if (typeof ws !== 'function') throw new InvalidArgumentError('`WebSocket` must be a constructor');
+  const ws = options.WebSocket;
+  if (ws !== undefined && typeof ws !== 'function') throw new InvalidArgumentError('`WebSocket` must be a constructor');
   return {
     baseUrl,
     apiKey: options.apiKey,

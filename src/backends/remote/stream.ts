@@ -1,4 +1,3 @@
-import type { WebSocket as WsWebSocket, RawData } from 'ws';
 import {
   APIStatusError,
   ASRError,
@@ -21,7 +20,7 @@ import {
 } from '../../server/protocol.js';
 import type { AudioChunk, Segment, StreamConfig, Transcription, TranscriptionEvent } from '../../spec/index.js';
 import { sleep } from '../../internal/abort.js';
-import type { ResolvedRemoteOptions } from './options.js';
+import { defaultWebSocket, type ResolvedRemoteOptions, type WebSocketLike } from './options.js';
 
 /** Lifecycle hooks the stream reports to its backend. @internal */
 export interface StreamHooks {
@@ -109,7 +108,7 @@ export class StreamClient {
   #ack = 0;
   #inputDone = false;
   #sessionId: string | undefined;
-  #ws: WsWebSocket | undefined;
+  #ws: WebSocketLike | undefined;
   /** Next sample to send on the current connection; undefined while not ready. */
   #cursor: number | undefined;
   #stopSent = false;
@@ -323,13 +322,14 @@ export class StreamClient {
   }
 
   /** One connection: resolves when the session ended normally, rejects when the connection was lost. */
-  #session(): Promise<void> {
+  async #session(): Promise<void> {
+    const WebSocketCtor = this.#o.WebSocket ?? (await defaultWebSocket());
     return new Promise<void>((resolve, reject) => {
       const headers: Record<string, string> = {};
       if (this.#o.apiKey !== undefined) headers.authorization = `Bearer ${this.#o.apiKey}`;
-      let ws: WsWebSocket;
+      let ws: WebSocketLike;
       try {
-        ws = new this.#o.WebSocket(this.#o.streamUrl, [STREAM_SUBPROTOCOL], {
+        ws = new WebSocketCtor(this.#o.streamUrl, [STREAM_SUBPROTOCOL], {
           headers,
           maxPayload: MAX_FRAME_BYTES,
           handshakeTimeout: this.#o.connectTimeoutMs,
@@ -441,7 +441,7 @@ export class StreamClient {
 
   #resolveSession: (() => void) | undefined;
 
-  #handle(m: ServerMessage, ws: WsWebSocket, fail: (e: ASRError) => void): void {
+  #handle(m: ServerMessage, ws: WebSocketLike, fail: (e: ASRError) => void): void {
     if (typeof m.ack === 'number' && Number.isFinite(m.ack) && m.ack <= this.#total) this.#trim(m.ack);
     switch (m.type) {
       case 'ready': {
@@ -491,7 +491,7 @@ export class StreamClient {
   }
 
   /** Sends kept audio from the cursor on, then `stop` once the source is done. */
-  async #send(ws: WsWebSocket): Promise<void> {
+  async #send(ws: WebSocketLike): Promise<void> {
     const bps = this.#o.streamEncoding === 'pcm_s16le' ? 2 : 4;
     const maxSamples = Math.floor(Math.min(MAX_FRAME_BYTES, 64 * 1024) / bps);
     while (!this.#finished && this.#ws === ws && ws.readyState === 1 && this.#cursor !== undefined) {
@@ -534,6 +534,9 @@ export class StreamClient {
     };
   }
 }
+
+/** A `message` event's payload. */
+type RawData = Buffer | ArrayBuffer | Buffer[];
 
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
