@@ -38,6 +38,12 @@ export interface ProgressStyle {
    * @defaultValue 1000
    */
   readonly minIntervalMs?: number | undefined;
+  /**
+   * What `auto` shows when stderr is not a TTY: lines (downloads, whose logs are worth keeping)
+   * or nothing (transcriptions).
+   * @defaultValue 'none'
+   */
+  readonly offTty?: 'lines' | 'none' | undefined;
 }
 
 /** Seconds as `m:ss` (or `h:mm:ss`). */
@@ -58,11 +64,12 @@ const NONE: ProgressReporter = { update: () => {}, stop: () => {} };
 
 /**
  * A reporter for `mode`: `bar` (cli-progress on stderr), `lines` (one line on stderr at most every
- * `minIntervalMs`), `none`; `auto` is `bar` when stderr is a TTY and `none` otherwise.
+ * `minIntervalMs`), `none`; `auto` is `bar` when stderr is a TTY and `style.offTty` otherwise.
  */
 export async function createProgress(mode: ProgressMode, style: ProgressStyle): Promise<ProgressReporter> {
-  const useBar = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY === true);
-  if (mode === 'none' || (mode === 'auto' && !useBar)) return NONE;
+  const tty = process.stderr.isTTY === true;
+  const useBar = mode === 'bar' || (mode === 'auto' && tty);
+  if (mode === 'none' || (mode === 'auto' && !tty && (style.offTty ?? 'none') === 'none')) return NONE;
   if (useBar) {
     const { default: cliProgress } = await import('cli-progress');
     const bar = new cliProgress.SingleBar(

@@ -7,8 +7,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import unbzip2 from 'unbzip2-stream';
 import { InvalidArgumentError, ModelError, throwIfAborted, toAbortError } from '../errors/index.js';
 
 /** Options of {@link extractTarBz2}. */
@@ -53,6 +51,8 @@ export async function extractTarBz2(archivePath: string, destDir: string, option
   if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new InvalidArgumentError(`\`maxBytes\` must be a finite number > 0, got ${maxBytes}`);
   if (!Number.isInteger(maxEntries) || maxEntries <= 0) throw new InvalidArgumentError(`\`maxEntries\` must be a whole number > 0, got ${maxEntries}`);
   throwIfAborted(abortSignal);
+  // The archive libraries load when an archive is extracted, not when the package is imported.
+  const [{ default: tar }, { default: unbzip2 }] = await Promise.all([import('tar-stream'), import('unbzip2-stream')]);
   const dest = resolve(destDir);
   if (await stat(dest).then(() => true, () => false)) {
     throw new ModelError(`Can't extract ${archivePath}: ${dest} already exists`, { path: dest });

@@ -1,9 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import multipart from '@fastify/multipart';
 import { EventEmitter } from 'eventemitter3';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { decodeAudio, openAudio } from '../audio/index.js';
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend, TranscriptionConfig, TranscriptionWarning } from '../spec/index.js';
@@ -63,6 +62,7 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
   readonly #auth: Authenticator;
   #app: FastifyInstance | undefined;
   #wss: WebSocketServer | undefined;
+  #starting = false;
   #active = 0;
   #closing = false;
   readonly #sessions = new Map<string, StreamSession>();
@@ -110,12 +110,23 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
    */
   async listen(options?: { readonly abortSignal?: AbortSignal }): Promise<string> {
     options?.abortSignal?.throwIfAborted();
-    if (this.#app !== undefined) throw new InvalidArgumentError('The server is already listening');
+    if (this.#app !== undefined || this.#starting) throw new InvalidArgumentError('The server is already listening');
     if (!this.#auth.enabled && !isLoopback(this.#o.host)) {
       throw new InvalidArgumentError(
         `Refusing to bind ${this.#o.host} without an API key: pass \`apiKeys\` (or --api-key / HYBRID_ASR_API_KEYS), or bind 127.0.0.1`,
       );
     }
+    this.#starting = true;
+    // The HTTP stack loads when a server starts, not when the package is imported.
+    const [{ default: Fastify }, { default: multipart }, { WebSocketServer }] = await Promise.all([
+      import('fastify'),
+      import('@fastify/multipart'),
+      import('ws'),
+    ]).catch((e: unknown) => {
+      this.#starting = false;
+      throw e;
+    });
+    this.#starting = false;
     const app = Fastify({
       logger: false,
       bodyLimit: this.#o.maxBodyBytes,

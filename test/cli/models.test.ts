@@ -60,7 +60,7 @@ describeWithAssets([OFFLINE_MODEL, VAD_MODEL, SPEAKER_MODEL])('hybrid-asr models
       const cache = join(root, 'c1');
       const r = await cli(['models', 'download', 'silero-vad'], { HYBRID_ASR_CACHE: cache, HYBRID_ASR_CATALOG_URL: `${srv.baseUrl}/` });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/downloaded .*\(100%\)/);
+      expect(r.stderr).toMatch(/downloading .*\(100%\)/);
       expect(r.stderr).not.toContain('warning');
       expect(r.stdout).toMatch(/installed silero-vad .*\nsha256 1a153a22\S+ \(verified\)/);
       expect(existsSync(join(cache, 'models', 'silero-vad', 'model.json'))).toBe(true);
@@ -81,7 +81,7 @@ describeWithAssets([OFFLINE_MODEL, VAD_MODEL, SPEAKER_MODEL])('hybrid-asr models
         HYBRID_ASR_CATALOG_URL: srv.baseUrl,
       });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/downloading \[[█░]+\] 100%/);
+      expect(r.stderr).toMatch(/downloading \S+ \[[█░]+\] 100%/);
       expect(r.stderr).toMatch(/warning: no published sha256 .*trust on first use/);
       expect(r.stdout).toMatch(/\(recorded, not verified\)/);
     } finally {

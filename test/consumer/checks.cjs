@@ -68,21 +68,27 @@ async function checkTestingAndLive(primary, testing, label) {
   const one = await backend.transcribe({ format: 'f32', samples: new Float32Array(16000), sampleRate: 16000 });
   assert.equal(one.text, 'hello world', `${label}: TestBackend`);
 
-  // A retryable failure in a tick must be retried, not end the session (CJS used to stop here).
+  // A retryable failure in a tick must be retried, not end the session (the CJS build used to
+  // take every error for an AbortedError and stop here).
   const { mkdtempSync } = require('node:fs');
   const { tmpdir } = require('node:os');
   const flaky = new testing.TestBackend({
     script: [{ word: 'hello', start: 0.1, end: 0.4 }, { word: 'world', start: 0.5, end: 0.9 }],
     failFirst: { count: 1, error: () => new primary.ConnectionError('blip') },
   });
-  const live = new primary.ChunkedLiveProcessor({ backend: flaky, spoolDir: mkdtempSync(join(tmpdir(), 'consumer-live-')) });
+  const live = new primary.ChunkedLiveProcessor({ backend: flaky, spoolDir: mkdtempSync(join(tmpdir(), 'consumer-live-')), mode: 'windowed', intervalSec: 1 });
   const errors = [];
   live.on('error', (e) => errors.push(e));
   await live.start();
-  await live.push({ samples: new Float32Array(16000 * 2), sampleRate: 16000 });
+  for (let i = 0; i < 4; i++) {
+    await live.push({ samples: new Float32Array(16000), sampleRate: 16000 });
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const transcript = await live.stop();
-  assert.equal(transcript.text, 'hello world', `${label}: live processor recovered from a retryable error (events: ${errors.map(String)})`);
+  assert.equal(errors.length, 1, `${label}: one error event (${errors.map((e) => String(e.error))})`);
+  assert.equal(errors[0].recoverable, true, `${label}: the failed tick is recoverable`);
+  assert.equal(primary.ConnectionError.isInstance(errors[0].error), true);
+  assert.equal(transcript.text, 'hello world', `${label}: live processor recovered from a retryable error`);
 }
-
 
 module.exports = { checkErrors, checkTranscription, checkTestingAndLive };

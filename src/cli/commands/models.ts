@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from '../../errors/index.js';
 import {
@@ -15,10 +14,8 @@ import {
   type DownloadProgress,
 } from '../../models/index.js';
 import { action } from '../io.js';
+import { createProgress, formatMegabytes, parseProgressMode, type ProgressMode } from '../progress.js';
 
-function mb(n: number): string {
-  return `${(n / 1e6).toFixed(1)} MB`;
-}
 
 /**
  * The catalog entry to install, with `HYBRID_ASR_CATALOG_URL` (a mirror: the file name of the
@@ -43,45 +40,6 @@ function entryFor(id: string, url: string | undefined, sha256: string | undefine
   let finalUrl = url ?? base.url;
   if (!url && mirror) finalUrl = `${mirror.replace(/\/+$/, '')}/${basename(new URL(base.url).pathname)}`;
   return { ...base, url: finalUrl, sha256: sha256 ?? (url ? undefined : base.sha256) };
-}
-
-/** A progress reporter: a cli-progress bar on a TTY, plain lines (every 10 %) otherwise. */
-function progressReporter(mode: string): { onProgress: (p: DownloadProgress) => void; stop: () => void } {
-  const useBar = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY === true);
-  if (mode === 'none') return { onProgress: () => {}, stop: () => {} };
-  if (useBar) {
-    const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, noTTYOutput: true, format: 'downloading [{bar}] {percentage}% | {got}/{size}', hideCursor: false },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      onProgress: (p) => {
-        const total = p.totalBytes ?? Math.max(p.receivedBytes, 1);
-        if (!started) {
-          bar.start(total, p.receivedBytes, { got: mb(p.receivedBytes), size: mb(total) });
-          started = true;
-        }
-        bar.setTotal(total);
-        bar.update(p.receivedBytes, { got: mb(p.receivedBytes), size: mb(total) });
-      },
-      stop: () => {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let lastDecile = -1;
-  return {
-    onProgress: (p) => {
-      const pct = p.totalBytes ? Math.floor((100 * p.receivedBytes) / p.totalBytes) : undefined;
-      const decile = pct === undefined ? -1 : Math.floor(pct / 10);
-      if (decile > lastDecile || (pct === undefined && lastDecile === -1)) {
-        lastDecile = Math.max(decile, 0);
-        process.stderr.write(`downloaded ${mb(p.receivedBytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)} (${pct}%)` : ''}\n`);
-      }
-    },
-    stop: () => {},
-  };
 }
 
 /**
@@ -129,7 +87,7 @@ export function register(program: Command): void {
         for (const p of problems) process.stdout.write(`  ! ${p.dir}: ${p.error.message}\n`);
         process.stdout.write('\nCatalog (hybrid-asr models download <id>):\n');
         for (const e of MODEL_CATALOG) {
-          const size = e.sha256 ? mb(e.sizeBytes) : `~${mb(e.sizeBytes)}`;
+          const size = e.sha256 ? formatMegabytes(e.sizeBytes) : `~${formatMegabytes(e.sizeBytes)}`;
           process.stdout.write(`  ${e.id.padEnd(42)} ${e.kind.padEnd(18)} ${size.padStart(10)} ${installed.has(e.id) ? 'installed' : ''}\n`);
         }
       }),
@@ -140,25 +98,22 @@ export function register(program: Command): void {
     .option('--url <url>', 'download from this URL instead of the catalog URL')
     .option('--sha256 <hex>', 'expected sha256 of the download')
     .option('--force', 'reinstall when already installed')
-    .option('--progress <mode>', 'auto | bar | lines | none', 'auto')
+    .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, lines otherwise) | bar | lines | none', parseProgressMode, 'auto')
     .action(
-      action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: string; cacheDir?: string }) => {
-        if (!['auto', 'bar', 'lines', 'none'].includes(opts.progress)) {
-          throw new InvalidArgumentError(`--progress must be auto, bar, lines or none, got "${opts.progress}"`);
-        }
+      action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: ProgressMode; cacheDir?: string }) => {
         const entry = entryFor(id, opts.url, opts.sha256);
         if (entry.sha256 === undefined) {
           process.stderr.write(
             `warning: no published sha256 for "${id}"; the digest computed now is recorded in its model.json (trust on first use)\n`,
           );
         }
-        const reporter = progressReporter(opts.progress);
+        const reporter = await createProgress(opts.progress, { label: `downloading ${id}`, format: formatMegabytes, offTty: 'lines' });
         let model;
         try {
           model = await installModel(id, {
             entry,
             cacheDir: opts.cacheDir ?? defaultCacheDir(),
-            onProgress: reporter.onProgress,
+            onProgress: (p: DownloadProgress) => reporter.update(p.receivedBytes, p.totalBytes),
             abortSignal: signal,
             ...(opts.force ? { force: true } : {}),
           });
