@@ -91,6 +91,10 @@ describe('CLI consistency', () => {
     expect(stream.code, stream.stderr).toBe(0);
     expect(stream.stderr).toMatch(/^streaming espeak-001\.wav: .* \(100%\)$/m);
     for (const l of stream.stdout.trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
+    const live = await runCli(['live', clip, '-m', OFFLINE_MODEL, '--speed', 'max', '--progress', 'lines']);
+    expect(live.code, live.stderr).toBe(0);
+    expect(live.stderr).toMatch(/^live espeak-001\.wav: .* \(100%\)$/m);
+    for (const l of live.stdout.trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
   });
 
   it('a refused connection shows its real cause', async () => {

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChunkedLiveProcessor, type LiveEvent } from '../../chunking/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import { createCliBackend } from '../backend-factory.js';
 import { action, parsePositiveInt, parsePositiveNumber, writeJsonLine } from '../io.js';
+import { createProgress, formatClock, parseProgressMode, type ProgressMode, type ProgressReporter } from '../progress.js';
 import { openAudio } from '../../audio/index.js';
 import type { AudioChunk } from '../../spec/index.js';
 
@@ -27,6 +28,7 @@ interface LiveFlags {
   readonly channels: number;
   readonly chunkMs: number;
   readonly recover?: boolean | undefined;
+  readonly progress: ProgressMode;
 }
 
 /** JSON line for one event (the same shapes as `hybrid-asr stream`). */
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--channels <n>', 'channels of stdin PCM', parsePositiveInt('--channels'), 1)
     .option('--chunk-ms <ms>', 'size of each fed chunk in milliseconds', parsePositiveInt('--chunk-ms'), 100)
     .option('--recover', '<input> is the spool folder of a crashed session: recover and finalize it')
+    .option('--progress <mode>', 'position on stderr: auto (a bar when stderr is a terminal) | bar | lines | none', parseProgressMode, 'auto')
     .action(action(run));
 }
 
@@ -113,6 +116,7 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
       return;
     }
     let source: LiveSource | undefined;
+    let progress: ProgressReporter | undefined;
     const spoolDir = flags.spoolDir ?? (await mkdtemp(join(tmpdir(), 'hybrid-asr-live-')));
     try {
       source = await openLiveSource(input, { sampleRate: flags.sampleRate, channels: flags.channels, chunkMs: flags.chunkMs, abortSignal: signal });
@@ -121,9 +125,11 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
       await p.start();
       const started = performance.now();
       let fedSec = 0;
+      progress = await createProgress(flags.progress, { label: `live ${input === '-' ? 'standard input' : basename(input)}`, format: formatClock });
       for await (const pcm of source.chunks) {
         await p.push(pcm, { abortSignal: signal });
         fedSec += pcm instanceof Uint8Array ? pcm.byteLength / (2 * source.channels * source.sampleRate) : pcm.samples.length / source.sampleRate;
+        progress.update(fedSec, source.durationSec);
         if (flags.speed === 'max') {
           await p.onIdle();
         } else {
@@ -131,11 +137,13 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
           if (ahead > 0) await sleep(ahead, undefined, { signal });
         }
       }
+      progress.stop();
       await p.stop({ abortSignal: signal });
     } catch (e) {
       if (signal.aborted) process.stderr.write(`hybrid-asr: interrupted; the spool is kept in ${spoolDir} (resume with: hybrid-asr live --recover ${spoolDir})\n`);
       throw e;
     } finally {
+      progress?.stop();
       await source?.close();
       if (flags.spoolDir === undefined && !signal.aborted) await rm(spoolDir, { recursive: true, force: true });
     }
@@ -148,6 +156,8 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
 interface LiveSource {
   readonly sampleRate: number;
   readonly channels: number;
+  /** Length in seconds when known (files). */
+  readonly durationSec: number | undefined;
   readonly chunks: AsyncIterable<Uint8Array | AudioChunk>;
   close(): Promise<void>;
 }
@@ -172,7 +182,7 @@ async function openLiveSource(
       const whole = pending.length - (pending.length % frameBytes);
       if (whole > 0) yield pending.subarray(0, whole);
     }
-    return { sampleRate: o.sampleRate, channels: o.channels, chunks: pieces(), close: async () => undefined };
+    return { sampleRate: o.sampleRate, channels: o.channels, durationSec: undefined, chunks: pieces(), close: async () => undefined };
   }
   const probe = await openAudio(input, { abortSignal: o.abortSignal });
   const rate = probe.sampleRate;
@@ -184,7 +194,7 @@ async function openLiveSource(
   async function* chunks(): AsyncGenerator<AudioChunk> {
     for await (const samples of reader) yield { samples, sampleRate: rate, channels: 1 };
   }
-  return { sampleRate: rate, channels: 1, chunks: chunks(), close: () => reader.close() };
+  return { sampleRate: rate, channels: 1, durationSec: reader.durationSec, chunks: chunks(), close: () => reader.close() };
 }
 
 function subscribe(p: ChunkedLiveProcessor, print: (e: LiveEvent) => void): void {
