@@ -141,3 +141,24 @@ describe('transcribe() progress and deadlines on-device', () => {
     }
   });
 });
+
+describe('transcribe() progress through the server', () => {
+  it('RemoteBackend reports once, when the real server answers', async () => {
+    const { createServer } = await import('../../src/server/index.js');
+    const { RemoteBackend } = await import('../../src/backends/remote/index.js');
+    const native = new NativeBackend({ model: OFFLINE_MODEL });
+    const server = createServer({ models: { m: native }, port: 0 });
+    const url = await server.listen();
+    try {
+      const remote = new RemoteBackend({ baseUrl: `${url}/v1`, apiKey: undefined });
+      const seen: TranscriptionProgress[] = [];
+      const t = await remote.transcribe(clip, { onProgress: (p) => seen.push(p) });
+      expect(t.text).toContain('example');
+      expect(seen).toEqual([{ processedSec: t.durationSec, totalSec: t.durationSec }]);
+      await remote.dispose();
+    } finally {
+      await server.close();
+      await native.dispose();
+    }
+  });
+});

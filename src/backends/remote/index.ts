@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { EventEmitter } from 'eventemitter3';
+import { progressSink } from '../../internal/progress.js';
 import { decodeAudio, encodeWav } from '../../audio/index.js';
 import {
   ASRError,
@@ -190,7 +191,10 @@ export class RemoteBackend extends EventEmitter<RemoteBackendEvents> implements 
         /* not ours */
       }
     }
-    return toTranscription(v, options.language, warnings, (performance.now() - started) / 1000);
+    const t = toTranscription(v, options.language, warnings, (performance.now() - started) / 1000);
+    // The server reports no progress of its own: one report when its answer arrives.
+    progressSink(options.onProgress, t.durationSec).finish(t.durationSec);
+    return t;
   }
 
   /**
