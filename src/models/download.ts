@@ -9,11 +9,14 @@ import {
   APIStatusError,
   ASRError,
   ConnectionError,
+  ConnectionTimeoutError,
   InvalidArgumentError,
   ModelError,
   throwIfAborted,
   toAbortError,
 } from '../errors/index.js';
+import { rootCause } from '../internal/causes.js';
+import { definedOnly } from '../internal/options.js';
 import { sha256File } from './validate.js';
 
 /** Progress of a download. */
@@ -38,7 +41,23 @@ export interface DownloadOptions {
   readonly fetch?: typeof fetch | undefined;
   /** How many times a failed connection or a 408/429/5xx is retried (each retry resumes). @defaultValue 2 */
   readonly retries?: number | undefined;
+  /**
+   * Most bytes the file may have: a larger `Content-Length` is refused before any byte is written,
+   * and a body that goes past it is cut off and deleted ({@link ModelError}).
+   * @defaultValue 4 GiB ({@link DEFAULT_MAX_DOWNLOAD_BYTES})
+   */
+  readonly maxBytes?: number | undefined;
+  /**
+   * A connection that delivers no byte (headers or body) for this long is dropped and retried
+   * (resuming); when the retries are spent it is a {@link ConnectionTimeoutError}, and the
+   * `.partial` file is kept for the next call to resume.
+   * @defaultValue 30000
+   */
+  readonly stallTimeoutMs?: number | undefined;
 }
+
+/** Default cap of {@link DownloadOptions.maxBytes}: 4 GiB, above every published model archive. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
 
 /** What {@link downloadFile} did. */
 export interface DownloadResult {
@@ -78,7 +97,16 @@ async function fileSize(p: string): Promise<number> {
  * @param options - checksum, size, progress, retries, fetch, abortSignal.
  */
 export async function downloadFile(url: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-  const { sha256, expectedSize, onProgress, abortSignal, fetch: fetchImpl = globalThis.fetch, retries = 2 } = { ...options };
+  const {
+    sha256,
+    expectedSize,
+    onProgress,
+    abortSignal,
+    fetch: fetchImpl = globalThis.fetch,
+    retries = 2,
+    maxBytes = DEFAULT_MAX_DOWNLOAD_BYTES,
+    stallTimeoutMs = 30_000,
+  } = definedOnly(options);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -92,7 +120,14 @@ export async function downloadFile(url: string, destPath: string, options: Downl
     throw new InvalidArgumentError(`\`expectedSize\` must be a whole number >= 0, got ${expectedSize}`);
   }
   if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError(`\`retries\` must be a whole number >= 0, got ${retries}`);
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new InvalidArgumentError(`\`maxBytes\` must be a whole number > 0, got ${maxBytes}`);
+  if (!Number.isFinite(stallTimeoutMs) || stallTimeoutMs <= 0) throw new InvalidArgumentError(`\`stallTimeoutMs\` must be a number > 0, got ${stallTimeoutMs}`);
+  if (expectedSize !== undefined && expectedSize > maxBytes) {
+    throw new ModelError(`Download of ${url} is ${expectedSize} bytes, over the limit of ${maxBytes} bytes`, { path: destPath });
+  }
   throwIfAborted(abortSignal);
+  const tooLarge = (n: number): ModelError =>
+    new ModelError(`Download of ${url} is larger than the limit of ${maxBytes} bytes (${n} bytes); the file was deleted (raise the limit with \`maxBytes\` / --max-size)`, { path: destPath });
 
   const partial = `${destPath}.partial`;
   const metaPath = `${destPath}.partial.json`;
@@ -124,8 +159,21 @@ export async function downloadFile(url: string, destPath: string, options: Downl
       if (validator) headers['if-range'] = validator;
     }
     let complete = false;
+    // A stalled connection (no headers, or no body bytes for stallTimeoutMs) is dropped and retried.
+    const stall = new AbortController();
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        stall.abort();
+      }, stallTimeoutMs);
+    };
+    const signal = abortSignal ? AbortSignal.any([abortSignal, stall.signal]) : stall.signal;
     try {
-      const res = await fetchImpl(url, { headers, redirect: 'follow', ...(abortSignal ? { signal: abortSignal } : {}) });
+      arm();
+      const res = await fetchImpl(url, { headers, redirect: 'follow', signal });
       if (res.status === 416 && have > 0) {
         // The partial file is already complete, or the file changed: check it below, or start over.
         await res.body?.cancel();
@@ -155,6 +203,10 @@ export async function downloadFile(url: string, destPath: string, options: Downl
           const len = Number(res.headers.get('content-length') ?? NaN);
           if (Number.isFinite(len)) totalBytes = len;
         }
+        if (totalBytes !== undefined && totalBytes > maxBytes) {
+          await res.body?.cancel().catch(() => {});
+          throw tooLarge(totalBytes);
+        }
         if (resumedFrom < 0) resumedFrom = start;
         meta = {
           url,
@@ -168,6 +220,8 @@ export async function downloadFile(url: string, destPath: string, options: Downl
           onProgress?.({ receivedBytes: received, totalBytes });
           if (res.body) {
             for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+              arm();
+              if (received + chunk.byteLength > maxBytes) throw tooLarge(received + chunk.byteLength);
               await fh.write(chunk);
               received += chunk.byteLength;
               if (totalBytes !== undefined && received > totalBytes) {
@@ -183,17 +237,25 @@ export async function downloadFile(url: string, destPath: string, options: Downl
       }
     } catch (e) {
       if (abortSignal?.aborted) throw toAbortError(abortSignal, e);
-      if (ModelError.isInstance(e)) {
+      const err = stalled
+        ? new ConnectionTimeoutError(`Download of ${url} stalled: no data for ${stallTimeoutMs / 1000} s`, { cause: e })
+        : ASRError.isInstance(e)
+          ? e
+          : new ConnectionError(`Download of ${url} was interrupted: ${rootCause(e)}`, { cause: e });
+      if (!err.isRetryable) {
+        // Refused bytes (over the cap, larger than announced, an HTTP error) leave nothing behind.
         await rm(partial, { force: true });
         await rm(metaPath, { force: true });
-        throw e;
+        throw err;
       }
-      const err = ASRError.isInstance(e)
-        ? e
-        : new ConnectionError(`Download of ${url} was interrupted: ${(e as Error).message}`, { cause: e });
-      if (!err.isRetryable || attempt >= retries) throw err;
+      // A connection that failed or stalled past its retries keeps its .partial (at most
+      // maxBytes) so that the next call resumes it, as a cancelled one does.
+      if (attempt >= retries) throw err;
       await sleep(Math.min(8000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.25), abortSignal);
       continue;
+    }
+    finally {
+      clearTimeout(timer);
     }
     if (complete) break;
   }

@@ -28,6 +28,6 @@ export {
   type ModelProofSource,
 } from './proof.js';
 export { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from './catalog.js';
-export { downloadFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
+export { DEFAULT_MAX_DOWNLOAD_BYTES, downloadFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export { extractTarBz2, type ExtractOptions } from './archive.js';
-export { installModel, type InstallOptions, type InstallRecord } from './install.js';
+export { checkModelId, installModel, type InstallOptions, type InstallRecord } from './install.js';

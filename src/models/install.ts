@@ -9,7 +9,8 @@ import { InvalidArgumentError, ModelError, throwIfAborted } from '../errors/inde
 import { extractTarBz2 } from './archive.js';
 import { findCatalogEntry, MODEL_CATALOG, type CatalogEntry } from './catalog.js';
 import { detectLayout } from './detect.js';
-import { downloadFile, type DownloadProgress } from './download.js';
+import { definedOnly } from '../internal/options.js';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadFile, type DownloadProgress } from './download.js';
 import { checkManifest, MANIFEST_FILE, type ModelManifest } from './manifest.js';
 import { defaultCacheDir, installedModelsDir, loadModelDir, type ResolvedModel } from './resolve.js';
 import { sha256File, validateModel } from './validate.js';
@@ -32,6 +33,30 @@ export interface InstallOptions {
   readonly catalog?: readonly CatalogEntry[] | undefined;
   /** Download retries. @defaultValue 2 */
   readonly retries?: number | undefined;
+  /**
+   * Most bytes the download may have.
+   * @defaultValue the catalog entry's size × 1.25 + 1 MiB; {@link DEFAULT_MAX_DOWNLOAD_BYTES} when the size is unknown
+   */
+  readonly maxBytes?: number | undefined;
+  /** A download that delivers no byte for this long is retried, then fails. @defaultValue 30000 */
+  readonly stallTimeoutMs?: number | undefined;
+}
+
+/** What a model id may be: a name (letters, digits, `.`, `_`, `-`; not `.` or `..`), never a path. */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Checks that `id` is a model name, not a path: ids become folder names under the cache, so
+ * `../x`, `a/b`, absolute paths, `.`/`..`, NUL bytes and names over 128 characters are refused.
+ * @throws InvalidArgumentError naming what is wrong.
+ */
+export function checkModelId(id: unknown, what = 'model id'): string {
+  if (typeof id !== 'string' || !MODEL_ID.test(id) || id === '.' || id === '..') {
+    throw new InvalidArgumentError(
+      `${what} ${JSON.stringify(id)} is not a valid name: use letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit); ids are names, not paths`,
+    );
+  }
+  return id;
 }
 
 /** Provenance recorded in an installed model's `model.json`. */
@@ -49,7 +74,7 @@ export interface InstallRecord {
 function entryForUrl(url: string): CatalogEntry {
   const file = basename(new URL(url).pathname);
   const id = file.replace(/\.tar\.bz2$/, '').replace(/\.onnx$/, '').replace(/^sherpa-onnx-/, '');
-  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new InvalidArgumentError(`Can't derive a model id from ${url}`);
+  if (!MODEL_ID.test(id)) throw new InvalidArgumentError(`Can't derive a model id from ${url}`);
   return { id, family: '', kind: 'offline', url, sizeBytes: 0, sha256: undefined, languages: [], description: `Installed from ${url}` };
 }
 
@@ -64,31 +89,45 @@ function entryForUrl(url: string): CatalogEntry {
  * @param options - cache folder, progress, force, fetch, an explicit entry.
  */
 export async function installModel(idOrUrl: string, options: InstallOptions = {}): Promise<ResolvedModel & { readonly install?: InstallRecord }> {
-  const { cacheDir = defaultCacheDir(), onProgress, abortSignal, force = false, fetch: fetchImpl, catalog = MODEL_CATALOG, retries } = { ...options };
+  const { cacheDir = defaultCacheDir(), onProgress, abortSignal, force = false, fetch: fetchImpl, catalog = MODEL_CATALOG, retries, maxBytes, stallTimeoutMs } =
+    definedOnly(options);
   if (typeof idOrUrl !== 'string' || idOrUrl === '') throw new InvalidArgumentError('`idOrUrl` must be a catalog id or a URL');
+  const isUrl = /^https?:\/\//.test(idOrUrl);
+  if (!isUrl) checkModelId(idOrUrl);
   throwIfAborted(abortSignal);
-  const entry = options.entry ?? findCatalogEntry(idOrUrl, catalog) ?? (/^https?:\/\//.test(idOrUrl) ? entryForUrl(idOrUrl) : undefined);
+  const entry = options.entry ?? findCatalogEntry(idOrUrl, catalog) ?? (isUrl ? entryForUrl(idOrUrl) : undefined);
   if (!entry) {
     throw new ModelError(`"${idOrUrl}" is not in the model catalog; known ids: ${catalog.map((e) => e.id).join(', ')}`, { path: idOrUrl });
   }
+  // Every path below is built from these two names: neither may climb out of the cache.
+  checkModelId(entry.id);
+  let urlFile: string;
+  try {
+    urlFile = checkModelId(decodeURIComponent(basename(new URL(entry.url).pathname)), 'download file name');
+  } catch (e) {
+    throw new InvalidArgumentError(`The download URL ${JSON.stringify(entry.url)} does not end in a file name`, { cause: e });
+  }
   const root = installedModelsDir(cacheDir);
   const finalDir = join(root, entry.id);
-  if (await stat(finalDir).then(() => true, () => false)) {
-    if (!force) return loadModelDir(finalDir, 'catalog');
-    await rm(finalDir, { recursive: true, force: true });
-  }
+  const installed = await stat(finalDir).then(() => true, () => false);
+  if (installed && !force) return loadModelDir(finalDir, 'catalog');
   await mkdir(root, { recursive: true });
-  const urlFile = basename(new URL(entry.url).pathname);
   const download = join(cacheDir, 'downloads', urlFile);
+  const cap = maxBytes ?? (entry.sizeBytes > 0 ? Math.ceil(entry.sizeBytes * 1.25) + 1024 ** 2 : DEFAULT_MAX_DOWNLOAD_BYTES);
   const got = await downloadFile(entry.url, download, {
     ...(entry.sha256 !== undefined ? { sha256: entry.sha256 } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(abortSignal ? { abortSignal } : {}),
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
     ...(retries !== undefined ? { retries } : {}),
+    ...(stallTimeoutMs !== undefined ? { stallTimeoutMs } : {}),
+    maxBytes: cap,
   });
 
-  const staging = join(root, `.${entry.id}.staging-${randomBytes(4).toString('hex')}`);
+  const tag = randomBytes(4).toString('hex');
+  const staging = join(root, `.${entry.id}.staging-${tag}`);
+  const previous = join(root, `.${entry.id}.previous-${tag}`);
+  let placed = false;
   try {
     let modelRoot = staging;
     if (urlFile.endsWith('.tar.bz2') || urlFile.endsWith('.tbz2')) {
@@ -126,17 +165,22 @@ export async function installModel(idOrUrl: string, options: InstallOptions = {}
       const install: InstallRecord = { url: entry.url, sha256: got.sha256, verified: entry.sha256 !== undefined, installedAt: new Date().toISOString() };
       await writeFile(join(modelRoot, MANIFEST_FILE), `${JSON.stringify({ ...manifest, sha256: sha, install }, null, 2)}\n`);
     }
+    // Checked where it stands, before it replaces anything: a refused manifest or model leaves
+    // no models/<id> behind, and --force keeps the old install until the new one is proven good.
+    const candidate = await loadModelDir(modelRoot, 'catalog');
+    await validateModel(candidate, abortSignal ? { abortSignal } : {});
+    if (installed) await rename(finalDir, previous);
     await rename(modelRoot, finalDir);
-    const model = await loadModelDir(finalDir, 'catalog');
-    try {
-      await validateModel(model, abortSignal ? { abortSignal } : {});
-    } catch (e) {
-      await rm(finalDir, { recursive: true, force: true });
-      throw e;
-    }
-    await rm(got.path, { force: true });
-    return { ...model, install: { url: entry.url, sha256: got.sha256, verified: entry.sha256 !== undefined, installedAt: new Date().toISOString() } };
+    placed = true;
+    return { ...(await loadModelDir(finalDir, 'catalog')), install: { url: entry.url, sha256: got.sha256, verified: entry.sha256 !== undefined, installedAt: new Date().toISOString() } };
   } finally {
+    // Whatever happened, the download and the staging area go; the old install goes only once
+    // the new one is in place (else it is put back).
+    await rm(got.path, { force: true });
     await rm(staging, { recursive: true, force: true });
+    if (installed) {
+      if (placed) await rm(previous, { recursive: true, force: true });
+      else if (await stat(previous).then(() => true, () => false)) await rename(previous, finalDir);
+    }
   }
 }

@@ -13,7 +13,7 @@ import {
   type CatalogEntry,
   type DownloadProgress,
 } from '../../models/index.js';
-import { action } from '../io.js';
+import { action, parsePositiveNumber } from '../io.js';
 import { createProgress, formatMegabytes, parseProgressMode, type ProgressMode } from '../progress.js';
 
 
@@ -40,6 +40,16 @@ function entryFor(id: string, url: string | undefined, sha256: string | undefine
   let finalUrl = url ?? base.url;
   if (!url && mirror) finalUrl = `${mirror.replace(/\/+$/, '')}/${basename(new URL(base.url).pathname)}`;
   return { ...base, url: finalUrl, sha256: sha256 ?? (url ? undefined : base.sha256) };
+}
+
+/** `--max-size`: bytes, or a number with KB/MB/GB (powers of 1000) or KiB/MiB/GiB. */
+function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KIB|MIB|GIB)?$/i.exec(value.trim());
+  const unit = (m?.[2] ?? 'B').toUpperCase();
+  const scale: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };
+  const n = m ? Math.floor(Number(m[1]) * scale[unit]!) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`--max-size must be a size such as 500MB or 2GB, got "${value}"`);
+  return n;
 }
 
 /**
@@ -97,10 +107,12 @@ export function register(program: Command): void {
     .description('Download and install a catalog model into the cache')
     .option('--url <url>', 'download from this URL instead of the catalog URL')
     .option('--sha256 <hex>', 'expected sha256 of the download')
-    .option('--force', 'reinstall when already installed')
+    .option('--force', 'reinstall when already installed (the old install stays until the new one is verified)')
+    .option('--stall-timeout <sec>', 'drop and retry a download that delivers nothing for this long', parsePositiveNumber('--stall-timeout'), 30)
+    .option('--max-size <size>', 'largest download accepted, e.g. 500MB or 2GB (default: the catalog size + 25 %, else 4 GB)', parseSize)
     .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, lines otherwise) | bar | lines | none', parseProgressMode, 'auto')
     .action(
-      action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: ProgressMode; cacheDir?: string }) => {
+      action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: ProgressMode; cacheDir?: string; stallTimeout: number; maxSize?: number }) => {
         const entry = entryFor(id, opts.url, opts.sha256);
         if (entry.sha256 === undefined) {
           process.stderr.write(
@@ -115,6 +127,8 @@ export function register(program: Command): void {
             cacheDir: opts.cacheDir ?? defaultCacheDir(),
             onProgress: (p: DownloadProgress) => reporter.update(p.receivedBytes, p.totalBytes),
             abortSignal: signal,
+            stallTimeoutMs: opts.stallTimeout * 1000,
+            ...(opts.maxSize !== undefined ? { maxBytes: opts.maxSize } : {}),
             ...(opts.force ? { force: true } : {}),
           });
         } finally {
