@@ -23,43 +23,70 @@ export class Authenticator {
     return this.#digests.length > 0;
   }
 
+  /**
+   * Who a raw key is: `key:<n>` for the n-th configured key (compared with every key, without
+   * early exit), `anonymous` on a keyless server, `undefined` when the key is wrong or missing.
+   */
+  principalOfKey(key: string | undefined): string | undefined {
+    if (!this.enabled) return ANONYMOUS;
+    if (key === undefined || key === '') return undefined;
+    const d = sha256(key);
+    let found = -1;
+    this.#digests.forEach((k, i) => {
+      if (timingSafeEqual(k, d)) found = i;
+    });
+    return found >= 0 ? `key:${found}` : undefined;
+  }
+
   /** Checks a raw key against every configured key, without early exit. */
   checkKey(key: string | undefined): boolean {
-    if (!this.enabled) return true;
-    if (key === undefined || key === '') return false;
-    const d = sha256(key);
-    let ok = false;
-    for (const k of this.#digests) ok = timingSafeEqual(k, d) || ok;
-    return ok;
+    return this.principalOfKey(key) !== undefined;
+  }
+
+  /** Who an `Authorization: Bearer …` header is (see {@link Authenticator.principalOfKey}). */
+  principalOfHeader(header: string | undefined): string | undefined {
+    if (!this.enabled) return ANONYMOUS;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    return this.principalOfKey(m?.[1]);
   }
 
   /** Checks an `Authorization: Bearer …` header value. */
   checkHeader(header: string | undefined): boolean {
-    if (!this.enabled) return true;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    return this.checkKey(m?.[1]);
+    return this.principalOfHeader(header) !== undefined;
   }
 
-  /** Issues a short-lived token for the streaming endpoint. */
-  issueToken(): { token: string; expiresAt: number } {
+  /**
+   * Issues a short-lived token for the streaming endpoint, bound to `principal` (the credential
+   * that asked for it): sessions opened with the token belong to that credential.
+   */
+  issueToken(principal: string): { token: string; expiresAt: number } {
     const expiresAt = Math.floor(this.#now() / 1000) + this.#tokenTtlSec;
-    const payload = `${expiresAt}.${randomBytes(9).toString('base64url')}`;
+    const payload = `${expiresAt}.${Buffer.from(principal).toString('base64url')}.${randomBytes(9).toString('base64url')}`;
     const mac = createHmac('sha256', this.#secret).update(payload).digest('base64url');
     return { token: `${payload}.${mac}`, expiresAt };
   }
 
+  /** The principal a valid, unexpired token was issued to; `undefined` for any other string. */
+  principalOfToken(token: string): string | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 4) return undefined;
+    const [exp = '', who = '', nonce = '', mac = ''] = parts;
+    const expected = createHmac('sha256', this.#secret).update(`${exp}.${who}.${nonce}`).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const expiresAt = Number(exp);
+    if (!(Number.isFinite(expiresAt) && expiresAt * 1000 > this.#now())) return undefined;
+    return Buffer.from(who, 'base64url').toString();
+  }
+
   /** Checks a token issued by {@link Authenticator.issueToken} and not yet expired. */
   checkToken(token: string): boolean {
-    const parts = token.split('.');
-    if (parts.length !== 3) return false;
-    const [exp = '', nonce = '', mac = ''] = parts;
-    const expected = createHmac('sha256', this.#secret).update(`${exp}.${nonce}`).digest();
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-    const expiresAt = Number(exp);
-    return Number.isFinite(expiresAt) && expiresAt * 1000 > this.#now();
+    return this.principalOfToken(token) !== undefined;
   }
 }
+
+/** The principal of every request to a keyless (loopback-only) server. */
+export const ANONYMOUS = 'anonymous';
 
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();

@@ -63,7 +63,7 @@ export interface ServerOptions {
    */
   readonly retryAfterSec?: number | undefined;
   /**
-   * A streaming client that sends nothing (no audio, no ping) for this long is disconnected.
+   * A streaming client that sends no message (audio, `start`, `stop`) for this long is disconnected; pings and pongs do not count.
    * @defaultValue 30000
    */
   readonly idleTimeoutMs?: number | undefined;
@@ -94,6 +94,32 @@ export interface ServerOptions {
    * @defaultValue no logging
    */
   readonly log?: ServerLogger | undefined;
+  /**
+   * Browser origins allowed besides loopback ones, exactly as browsers send them
+   * (`https://app.example`, `app://my-electron-app`). Without an API key, only loopback origins
+   * and these may call the server (a web page the user visits must not); with a key and a
+   * non-empty list, only these. Allowed origins get CORS headers.
+   * @defaultValue []
+   */
+  readonly allowedOrigins?: readonly string[] | undefined;
+  /**
+   * A WebSocket must send its `start` message within this many ms of connecting, or it is closed
+   * and its concurrency slot freed.
+   * @defaultValue 5000
+   */
+  readonly startTimeoutMs?: number | undefined;
+  /**
+   * Deadline for receiving a whole HTTP request, body included (a body trickled slowly holds a
+   * slot no longer than this).
+   * @defaultValue 120000
+   */
+  readonly requestTimeoutMs?: number | undefined;
+  /**
+   * Lowest sample rate accepted, in Hz, for uploads and streams: below it a few bytes would
+   * stand for hours of audio to resample and decode.
+   * @defaultValue 8000
+   */
+  readonly minSampleRate?: number | undefined;
   /** Clock in ms, for tests. @defaultValue Date.now */
   readonly now?: () => number;
 }
@@ -116,6 +142,10 @@ const DEFAULTS = {
   httpKeepAliveTimeoutMs: 5_000,
   tokenTtlSec: 60,
   silenceAckLagSec: 2,
+  allowedOrigins: [] as readonly string[],
+  startTimeoutMs: 5_000,
+  requestTimeoutMs: 120_000,
+  minSampleRate: 8_000,
   now: Date.now,
 };
 
@@ -159,6 +189,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   num('httpKeepAliveTimeoutMs', o.httpKeepAliveTimeoutMs, 1);
   num('tokenTtlSec', o.tokenTtlSec, 1);
   num('silenceAckLagSec', o.silenceAckLagSec, 0);
+  num('startTimeoutMs', o.startTimeoutMs, 1);
+  num('requestTimeoutMs', o.requestTimeoutMs, 1);
+  num('minSampleRate', o.minSampleRate, 1000, true);
+  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))) {
+    throw new InvalidArgumentError('`allowedOrigins` must be an array of origins such as "https://app.example" (scheme://host[:port], no path)');
+  }
   if (typeof o.now !== 'function') throw new InvalidArgumentError('`now` must be a function');
   return { ...o, defaultModel, log: options.log };
 }

@@ -155,6 +155,8 @@ export const CLOSE_CODES = {
   protocolError: 4400,
   /** Authentication failed. */
   unauthorized: 4401,
+  /** The session belongs to another credential (a resume with a different key or token). */
+  forbidden: 4403,
   /** Audio duration limit reached. */
   tooLong: 4413,
   /** Idle timeout: nothing from the client for too long. */

@@ -1,3 +1,4 @@
+import { originRefusal, type OriginPolicy } from './origin.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
@@ -66,6 +67,7 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
   #active = 0;
   #closing = false;
   readonly #sessions = new Map<string, StreamSession>();
+  readonly #owners = new Map<string, { principal: string; lastSeen: number }>();
   readonly #sessionHost: SessionHost;
   readonly #allSessions = new Set<StreamSession>();
   #url: string | undefined;
@@ -78,16 +80,34 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
     this.#sessionHost = {
       pickModel: (name) => this.#pickModel(name),
       register: (s) => {
+        // A session id belongs to the credential that opened it, while it runs and for a while
+        // after (so that nobody else can take it over, nor claim it before its owner resumes).
+        const now = Date.now();
+        const owner = this.#owners.get(s.id);
+        if (owner !== undefined && owner.principal !== s.principal && (this.#sessions.has(s.id) || now - owner.lastSeen < SESSION_OWNER_TTL_MS)) {
+          this.#o.log?.('warn', `stream ${s.id}: resume with another credential refused`);
+          return false;
+        }
         const old = this.#sessions.get(s.id);
         if (old !== undefined && old !== s) old.supersede();
         this.#sessions.set(s.id, s);
+        if (this.#owners.size > 1024) {
+          for (const [id, o] of this.#owners) if (!this.#sessions.has(id) && now - o.lastSeen >= SESSION_OWNER_TTL_MS) this.#owners.delete(id);
+        }
+        this.#owners.set(s.id, { principal: s.principal, lastSeen: now });
         this.emit('session-start', s.id);
+        return true;
       },
       unregister: (s) => {
-        if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
+        if (this.#sessions.get(s.id) === s) {
+          this.#sessions.delete(s.id);
+          this.#owners.set(s.id, { principal: s.principal, lastSeen: Date.now() });
+        }
       },
       maxStreamDurationSec: this.#o.maxStreamDurationSec,
       idleTimeoutMs: this.#o.idleTimeoutMs,
+      startTimeoutMs: this.#o.startTimeoutMs,
+      minSampleRate: this.#o.minSampleRate,
       keepaliveIntervalMs: this.#o.keepaliveIntervalMs,
       silenceAckLagSec: this.#o.silenceAckLagSec,
       log: this.#o.log,
@@ -131,6 +151,8 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       logger: false,
       bodyLimit: this.#o.maxBodyBytes,
       keepAliveTimeout: this.#o.httpKeepAliveTimeoutMs,
+      // A body trickled slowly holds a concurrency slot no longer than this.
+      requestTimeout: this.#o.requestTimeoutMs,
       forceCloseConnections: 'idle',
       return503OnClosing: true,
     });
@@ -179,6 +201,10 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
     this.#o.log?.('info', 'closed');
   }
 
+  #policy(): OriginPolicy {
+    return { keyless: !this.#auth.enabled, allowedOrigins: this.#o.allowedOrigins };
+  }
+
   #pickModel(name: string | undefined): { name: string; backend: ASRBackend } | undefined {
     const models = this.#o.models;
     if (name !== undefined && name !== '' && Object.hasOwn(models, name)) return { name, backend: models[name]! };
@@ -218,7 +244,22 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       send(reply, new HttpError(404, `Unknown request URL: ${req.method} ${req.url.split('?')[0]}`, 'invalid_request_error', 'unknown_url')),
     );
 
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', async (req, reply) => {
+      const origin = req.headers.origin;
+      const refusal = originRefusal({ host: req.headers.host, origin }, this.#policy());
+      if (refusal !== undefined) throw new HttpError(403, refusal, 'invalid_request_error', 'origin_not_allowed');
+      if (origin !== undefined) {
+        reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+        if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+          // CORS preflight of an allowed origin: no credentials are sent with it.
+          return reply
+            .code(204)
+            .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+            .header('access-control-allow-headers', 'authorization, content-type')
+            .header('access-control-max-age', '600')
+            .send();
+        }
+      }
       if (req.url === '/health') return;
       if (!this.#auth.checkHeader(req.headers.authorization)) {
         throw new HttpError(
@@ -258,8 +299,8 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       return modelObject(req.params.id);
     });
 
-    app.post(STREAM_TOKEN_PATH, async () => {
-      const { token, expiresAt } = this.#auth.issueToken();
+    app.post(STREAM_TOKEN_PATH, async (req) => {
+      const { token, expiresAt } = this.#auth.issueToken(this.#auth.principalOfHeader(req.headers.authorization)!);
       return { token, expires_at: expiresAt, subprotocol: `${TOKEN_SUBPROTOCOL_PREFIX}${token}` };
     });
 
@@ -274,19 +315,41 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       if (!reply.raw.writableFinished) controller.abort();
     };
     reply.raw.on('close', onClose);
+    // The body must arrive within requestTimeoutMs: a body trickled slowly must not hold its
+    // slot (Node's own requestTimeout is checked only every 30 s).
+    let bodyDone = false;
+    const bodyTimer = setTimeout(() => {
+      if (!bodyDone) {
+        this.#o.log?.('warn', `request body not received within ${this.#o.requestTimeoutMs} ms; connection closed`);
+        controller.abort();
+        req.raw.destroy();
+      }
+    }, this.#o.requestTimeoutMs);
     try {
       const fields = new Map<string, string[]>();
       let file: Buffer | undefined;
-      for await (const part of req.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file') throw badRequest(`Unexpected file field "${part.fieldname}"`, part.fieldname);
-          file = await part.toBuffer();
-        } else {
-          const list = fields.get(part.fieldname) ?? [];
-          list.push(String(part.value));
-          fields.set(part.fieldname, list);
+      try {
+        for await (const part of req.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file') throw badRequest(`Unexpected file field "${part.fieldname}"`, part.fieldname);
+            file = await part.toBuffer();
+          } else {
+            const list = fields.get(part.fieldname) ?? [];
+            list.push(String(part.value));
+            fields.set(part.fieldname, list);
+          }
         }
+      } catch (e) {
+        // Whatever the multipart parser could not make sense of is the request's fault: 400 (or
+        // the parser's own 4xx, such as 413), never a 500.
+        if (e instanceof HttpError) throw e;
+        const he = toHttpError(e);
+        if (he.status < 500) throw he;
+        if (controller.signal.aborted) throw new HttpError(499, 'The client closed the request', 'invalid_request_error', 'aborted');
+        throw badRequest(`The multipart/form-data body is malformed: ${(e as Error)?.message ?? String(e)}`, 'file');
       }
+      bodyDone = true;
+      clearTimeout(bodyTimer);
       const field = (name: string): string | undefined => fields.get(name)?.[0];
       if (file === undefined || file.length === 0) throw badRequest('You must provide a non-empty `file`', 'file');
 
@@ -330,21 +393,31 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
 
       // The duration comes from the header where it can (no decoding twice): the backend then
       // decodes the uploaded bytes itself, exactly as an in-process call would.
+      // Work per request is bounded by the audio's duration (what the recogniser decodes after
+      // resampling), not only by bytes: a low sample rate makes few bytes stand for hours.
+      const limit = Math.min(this.#o.maxAudioDurationSec, model.backend.capabilities.maxAudioDurationSec ?? Infinity);
       let durationSec: number | undefined;
       let input: Uint8Array | { format: 'f32'; samples: Float32Array; sampleRate: number } = file;
       try {
         const reader = await openAudio(file, { abortSignal: controller.signal });
         durationSec = reader.durationSec;
+        const rate = reader.format.sampleRate;
         await reader.close();
+        if (rate < this.#o.minSampleRate) {
+          throw badRequest(`The audio's sample rate is ${rate} Hz; this server accepts ${this.#o.minSampleRate} Hz or more`, 'file');
+        }
         if (durationSec === undefined) {
-          const audio = await decodeAudio(file, { abortSignal: controller.signal });
+          // A streamed WAV of unknown length: decoding stops as soon as it passes the limit.
+          const audio = await decodeAudio(file, { abortSignal: controller.signal, maxDurationSec: limit });
           durationSec = audio.durationSec;
           input = { format: 'f32', samples: audio.samples, sampleRate: audio.sampleRate };
         }
       } catch (e) {
+        if (ASRError.isInstance(e) && e.code === 'invalid_audio' && /longer than/i.test(e.message)) {
+          throw new HttpError(413, `The audio is longer than this server accepts (${limit} s per request)`, 'invalid_request_error', 'audio_too_long', 'file');
+        }
         throw toHttpError(e);
       }
-      const limit = Math.min(this.#o.maxAudioDurationSec, model.backend.capabilities.maxAudioDurationSec ?? Infinity);
       if (durationSec > limit) {
         throw new HttpError(
           413,
@@ -379,6 +452,7 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
       const out = formatResponse(withLang, format, granularities);
       return reply.type(out.contentType).send(out.body);
     } finally {
+      clearTimeout(bodyTimer);
       reply.raw.off('close', onClose);
       this.#release();
     }
@@ -386,7 +460,7 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const reject = (status: number, message: string, headers: Record<string, string> = {}): void => {
-      const body = JSON.stringify({ error: { message, type: status === 401 ? 'invalid_request_error' : 'server_error', param: null, code: null } });
+      const body = JSON.stringify({ error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code: null } });
       const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
@@ -395,19 +469,21 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
     const path = (req.url ?? '').split('?')[0];
     if (path !== STREAM_PATH) return reject(404, `Unknown WebSocket endpoint ${path}`);
     if (this.#closing) return reject(503, 'The server is shutting down', { 'Retry-After': String(this.#o.retryAfterSec) });
+    const refusal = originRefusal({ host: req.headers.host, origin: req.headers.origin }, this.#policy());
+    if (refusal !== undefined) return reject(403, refusal);
     const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((p) => p.trim());
     const token = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
-    const authorized = this.#auth.checkHeader(req.headers.authorization) || (token !== undefined && this.#auth.checkToken(token));
-    if (!authorized) return reject(401, 'Incorrect or missing API key (send "Authorization: Bearer <key>" or a streaming token)');
+    const principal = this.#auth.principalOfHeader(req.headers.authorization) ?? (token !== undefined ? this.#auth.principalOfToken(token) : undefined);
+    if (principal === undefined) return reject(401, 'Incorrect or missing API key (send "Authorization: Bearer <key>" or a streaming token)');
     if (!this.#tryAcquire()) {
       return reject(429, `The server is at its concurrency limit (${this.#o.maxConcurrency})`, {
         'Retry-After': String(this.#o.retryAfterSec),
       });
     }
     this.#wss!.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const session = new StreamSession(ws, this.#sessionHost);
+      const session = new StreamSession(ws, this.#sessionHost, principal);
       this.#allSessions.add(session);
       void session.done.then(() => {
         this.#allSessions.delete(session);
@@ -419,8 +495,12 @@ export class ASRServer extends EventEmitter<ASRServerEvents> {
 
 }
 
+/** How long a session id stays its owner's after its connection ends (for the owner to resume it). */
+const SESSION_OWNER_TTL_MS = 10 * 60_000;
+
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   429: 'Too Many Requests',
   503: 'Service Unavailable',

@@ -15,12 +15,19 @@ import {
 export interface SessionHost {
   /** Finds the backend for a model name; undefined when strict and unknown. */
   pickModel(name: string | undefined): { name: string; backend: ASRBackend } | undefined;
-  /** Registers a session under its id; closes an older live session with the same id. */
-  register(session: StreamSession): void;
+  /**
+   * Registers a session under its id and closes an older live session with the same id; false
+   * (and nothing changes) when the id belongs to another credential.
+   */
+  register(session: StreamSession): boolean;
   /** Forgets a session. */
   unregister(session: StreamSession): void;
   readonly maxStreamDurationSec: number;
   readonly idleTimeoutMs: number;
+  /** A socket must send `start` within this long. */
+  readonly startTimeoutMs: number;
+  /** Lowest `sample_rate` accepted (lower rates multiply the work per byte). */
+  readonly minSampleRate: number;
   readonly keepaliveIntervalMs: number;
   readonly silenceAckLagSec: number;
   readonly log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
@@ -102,22 +109,31 @@ export class StreamSession {
   #alive = true;
   #timer: NodeJS.Timeout | undefined;
   #pinger: NodeJS.Timeout | undefined;
+  #startTimer: NodeJS.Timeout | undefined;
+  /** The credential that opened the connection (`key:<n>`, or `anonymous` on a keyless server). */
+  readonly principal: string;
   /** Resolves when the session is over. */
   readonly done: Promise<void>;
   #resolveDone!: () => void;
 
-  constructor(ws: WebSocket, host: SessionHost) {
+  constructor(ws: WebSocket, host: SessionHost, principal: string) {
     this.#ws = ws;
     this.#host = host;
+    this.principal = principal;
     this.done = new Promise((r) => (this.#resolveDone = r));
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('close', () => this.#onClose());
     ws.on('error', () => this.#onClose());
-    ws.on('ping', () => (this.#lastActivity = Date.now()));
+    // Pings and pongs prove the peer is there, not that it is using its slot: only messages
+    // count as activity (a client's automatic pongs used to hold a slot forever).
     ws.on('pong', () => {
       this.#alive = true;
-      this.#lastActivity = Date.now();
     });
+    this.#startTimer = setTimeout(() => {
+      if (this.#queue === undefined) {
+        this.#fail('start_timeout', `No \`start\` message within ${host.startTimeoutMs} ms of connecting; the connection was closed`, false, CLOSE_CODES.idle);
+      }
+    }, host.startTimeoutMs);
     this.#timer = setInterval(() => {
       if (Date.now() - this.#lastActivity > host.idleTimeoutMs) {
         this.#fail('idle_timeout', 'Nothing received for too long; the session was closed', true, CLOSE_CODES.idle);
@@ -188,7 +204,8 @@ export class StreamSession {
       this.#fail('invalid_message', '`start` was sent twice', false, CLOSE_CODES.protocolError);
       return;
     }
-    const bad = validateStart(m);
+    clearTimeout(this.#startTimer);
+    const bad = validateStart(m, this.#host.minSampleRate);
     if (bad !== undefined) {
       this.#fail('invalid_message', bad, false, CLOSE_CODES.protocolError);
       return;
@@ -207,7 +224,10 @@ export class StreamSession {
     this.#ack = this.#base;
     this.#lastAckSent = this.#base;
     this.#streaming = model.backend.capabilities.streaming;
-    this.#host.register(this);
+    if (!this.#host.register(this)) {
+      this.#fail('session_forbidden', `The session ${this.id} belongs to another credential; start a new session instead of resuming it`, false, CLOSE_CODES.forbidden);
+      return;
+    }
     this.#host.log?.('info', `stream ${this.id}: ${resumed ? `resumed at sample ${this.#base}` : 'started'} (model ${model.name})`);
     const queue = new ChunkQueue();
     queue.onDrain = () => this.#ws.isPaused && this.#ws.resume();
@@ -383,6 +403,7 @@ export class StreamSession {
     this.#closed = true;
     clearInterval(this.#timer);
     clearInterval(this.#pinger);
+    clearTimeout(this.#startTimer);
     this.#abort.abort();
     this.#queue?.end();
     this.#host.unregister(this);
@@ -396,10 +417,11 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-function validateStart(m: StartMessage): string | undefined {
+function validateStart(m: StartMessage, minSampleRate: number): string | undefined {
+  if (typeof m !== 'object' || m === null) return '`start` must be an object';
   if (m.version !== STREAM_PROTOCOL_VERSION) return `\`version\` must be ${STREAM_PROTOCOL_VERSION}, got ${JSON.stringify(m.version)}`;
-  if (typeof m.sample_rate !== 'number' || !Number.isInteger(m.sample_rate) || m.sample_rate < 1000 || m.sample_rate > 384000) {
-    return `\`sample_rate\` must be a whole number from 1000 to 384000, got ${JSON.stringify(m.sample_rate)}`;
+  if (typeof m.sample_rate !== 'number' || !Number.isInteger(m.sample_rate) || m.sample_rate < minSampleRate || m.sample_rate > 384000) {
+    return `\`sample_rate\` must be a whole number from ${minSampleRate} to 384000, got ${JSON.stringify(m.sample_rate)}`;
   }
   if (m.encoding !== 'pcm_s16le' && m.encoding !== 'pcm_f32le') {
     return `\`encoding\` must be "pcm_s16le" or "pcm_f32le", got ${JSON.stringify(m.encoding)}`;

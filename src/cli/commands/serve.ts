@@ -4,7 +4,7 @@ import { NativeBackend } from '../../backends/native/index.js';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors/index.js';
 import { createServer } from '../../server/index.js';
 import type { ASRBackend } from '../../spec/index.js';
-import { action, parsePositiveInt } from '../io.js';
+import { action, parsePositiveInt, parsePositiveNumber } from '../io.js';
 
 interface ServeFlags {
   readonly model: string[];
@@ -16,6 +16,10 @@ interface ServeFlags {
   readonly maxConcurrency?: number | undefined;
   readonly maxAudioDuration?: number | undefined;
   readonly threads?: number | undefined;
+  readonly allowOrigin?: string[] | undefined;
+  readonly startTimeout?: number | undefined;
+  readonly idleTimeout?: number | undefined;
+  readonly requestTimeout?: number | undefined;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -45,6 +49,10 @@ export function register(program: Command): void {
     .option('--max-concurrency <n>', 'requests + streams served at once; more get 429 with retry-after', parsePositiveInt('--max-concurrency'))
     .option('--max-audio-duration <sec>', 'longest audio of one batch request, in seconds', parsePositiveInt('--max-audio-duration'))
     .option('--threads <n>', 'CPU threads per model', parsePositiveInt('--threads'))
+    .option('--allow-origin <origin>', 'browser origin allowed besides loopback ones, e.g. https://app.example; repeat for several', collect)
+    .option('--start-timeout <sec>', 'a WebSocket must send `start` within this long (default 5)', parsePositiveNumber('--start-timeout'))
+    .option('--idle-timeout <sec>', 'a stream that sends no message for this long is closed (default 30)', parsePositiveNumber('--idle-timeout'))
+    .option('--request-timeout <sec>', 'deadline for receiving a whole HTTP request body (default 120)', parsePositiveNumber('--request-timeout'))
     .action(
       action(async (signal: AbortSignal, flags: ServeFlags) => {
         const envKeys = (process.env.HYBRID_ASR_API_KEYS ?? '')
@@ -73,6 +81,10 @@ export function register(program: Command): void {
           ...(flags.strictModels ? { strictModels: true } : {}),
           ...(flags.maxConcurrency !== undefined ? { maxConcurrency: flags.maxConcurrency } : {}),
           ...(flags.maxAudioDuration !== undefined ? { maxAudioDurationSec: flags.maxAudioDuration } : {}),
+          ...(flags.allowOrigin !== undefined ? { allowedOrigins: flags.allowOrigin } : {}),
+          ...(flags.startTimeout !== undefined ? { startTimeoutMs: flags.startTimeout * 1000 } : {}),
+          ...(flags.idleTimeout !== undefined ? { idleTimeoutMs: flags.idleTimeout * 1000 } : {}),
+          ...(flags.requestTimeout !== undefined ? { requestTimeoutMs: flags.requestTimeout * 1000 } : {}),
           log: (level, message) => process.stderr.write(`hybrid-asr serve [${level}] ${message}\n`),
         });
         const url = await server.listen();
