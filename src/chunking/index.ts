@@ -9,5 +9,7 @@ export type { ChunkedLiveProcessorOptions, LiveDiarizer, RecoveredState } from '
 export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, SpeakerRemapEvent, TickEvent } from './events.js';
 export { decideCommit, sanitizeWords, wordsOfSegments } from './commit-policy.js';
 export type { CommitDecision, CommitInput, CommitPolicyOptions, CommitReason } from './commit-policy.js';
-export { PcmSpool, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, WAV_HEADER_BYTES } from './spool.js';
-export type { CommitRecord, PcmSpoolOptions, SpoolJournal, SpoolRecovery } from './spool.js';
+export { parseCommitLog, PcmSpool, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, WAV_HEADER_BYTES } from './spool.js';
+export type { CommitRecord, ParsedCommitLog, PcmSpoolOptions, SpoolJournal, SpoolRecovery, SpoolRecoveryWarning } from './spool.js';
+export { SpoolError, SpoolLockedError } from './spool-errors.js';
+export { SPOOL_LOCK_FILE } from './spool-lock.js';

@@ -27,7 +27,7 @@ import { reconcileSpeakers } from '../diarization/reconcile.js';
 import { decideCommit, sanitizeWords, wordsOfSegments, type CommitPolicyOptions } from './commit-policy.js';
 import type { LiveEvent, LiveMetricsSummary, LiveProcessorEvents, TickEvent } from './events.js';
 import { FeedQueue } from './feed-queue.js';
-import { PcmSpool, SPOOL_COMMITS_FILE, type CommitRecord, type SpoolRecovery } from './spool.js';
+import { parseCommitLog, PcmSpool, SPOOL_COMMITS_FILE, type CommitRecord, type SpoolRecovery } from './spool.js';
 import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link ChunkedLiveProcessor}. */
@@ -196,18 +196,8 @@ export async function readCommittedWords(spoolDir: string): Promise<Word[]> {
   const text = await readFile(join(spoolDir, SPOOL_COMMITS_FILE), 'utf8').catch((e: unknown) => {
     throw new InvalidArgumentError(`\`spoolDir\` ${spoolDir} has no commit log`, { cause: e });
   });
-  const words: Word[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    let rec: CommitRecord;
-    try {
-      rec = JSON.parse(line) as CommitRecord;
-    } catch {
-      break;
-    }
-    for (const w of rec.words) words.push(recordToWord(w));
-  }
-  return words;
+  // The same reader as recovery: lines that are not commit records are skipped, a torn tail ignored.
+  return parseCommitLog(text).records.flatMap((r) => r.record.words.map(recordToWord));
 }
 
 function recordToWord(w: CommitRecord['words'][number]): Word {
@@ -897,6 +887,8 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
     this.state = 'failed';
     this.send({ type: 'error', error: asAsrError(e), recoverable: false });
     for (const it of this.iterators) it.end();
+    // A failed session gives its spool up (files as they are, lock released) for recover().
+    void this.spool?.abandon();
   }
 
   private fatalError(): unknown {

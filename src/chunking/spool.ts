@@ -3,6 +3,8 @@ import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:f
 import { join } from 'node:path';
 import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
 import { definedOnly } from '../internal/options.js';
+import { spoolError } from './spool-errors.js';
+import { lockSpool, type SpoolLock } from './spool-lock.js';
 
 /** Name of the spooled audio file inside a spool folder (a WAV file whose header is patched as it grows). */
 export const SPOOL_AUDIO_FILE = 'audio.wav';
@@ -69,16 +71,94 @@ export interface PcmSpoolOptions {
   readonly fsyncEverySec?: number | undefined;
 }
 
+/**
+ * Something {@link PcmSpool.open} could not recover and dropped, so that the rest could be: the
+ * session goes on from what is consistent, and this says what was lost.
+ */
+export interface SpoolRecoveryWarning {
+  /** Discriminator. */
+  readonly type: 'recovery';
+  /**
+   * `audio-truncated`: the audio file is shorter than the journal says was made durable (the
+   * journal was cut back to the audio on disk); `bad-commit-lines`: lines of the commit log that
+   * are not commit records were skipped; `commits-beyond-audio`: commits of words after the end
+   * of the audio on disk were dropped.
+   */
+  readonly kind: 'audio-truncated' | 'bad-commit-lines' | 'commits-beyond-audio';
+  /** What was dropped, in words. */
+  readonly message: string;
+  /** Seconds of audio (or of committed words) that were lost. */
+  readonly droppedSec?: number | undefined;
+  /** 1-based line numbers of the commit log that were skipped or dropped. */
+  readonly lines?: readonly number[] | undefined;
+}
+
 /** What {@link PcmSpool.open} found and repaired. */
 export interface SpoolRecovery {
   /** PCM bytes found in the audio file (after trimming a torn last frame). */
   readonly audioBytes: number;
   /** Bytes of a torn last frame that were cut off. */
   readonly tornAudioBytes: number;
-  /** Commit records read back (complete lines). */
+  /** Commit records read back (complete, valid lines). */
   readonly commits: readonly CommitRecord[];
   /** Bytes of a torn last line of the commit log that were cut off. */
   readonly tornCommitBytes: number;
+  /** What could not be recovered and was dropped (empty when everything was consistent). */
+  readonly warnings: readonly SpoolRecoveryWarning[];
+}
+
+/** Whether `v` is a well-formed {@link CommitRecord}. */
+function isCommitRecord(v: unknown): v is CommitRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<CommitRecord>;
+  return (
+    typeof r.frontier === 'number' &&
+    Number.isFinite(r.frontier) &&
+    typeof r.processedByte === 'number' &&
+    Number.isFinite(r.processedByte) &&
+    Array.isArray(r.words) &&
+    r.words.every(
+      (w) =>
+        Array.isArray(w) &&
+        (w.length === 3 || w.length === 4) &&
+        typeof w[0] === 'string' &&
+        typeof w[1] === 'number' &&
+        Number.isFinite(w[1]) &&
+        typeof w[2] === 'number' &&
+        Number.isFinite(w[2]) &&
+        (w.length === 3 || typeof w[3] === 'string'),
+    )
+  );
+}
+
+/** A commit log read back: the valid records, the lines that were not, and a torn tail. */
+export interface ParsedCommitLog {
+  /** Valid records, in order, with their 1-based line numbers. */
+  readonly records: readonly { readonly line: number; readonly record: CommitRecord }[];
+  /** 1-based numbers of complete lines that are not commit records (garbage, `null`, bad words). */
+  readonly badLines: readonly number[];
+  /** Bytes after the last newline (a line torn by a crash). */
+  readonly tornBytes: number;
+}
+
+/** Parses the text of {@link SPOOL_COMMITS_FILE}; never throws. The one reader of the log. */
+export function parseCommitLog(text: string): ParsedCommitLog {
+  const records: { line: number; record: CommitRecord }[] = [];
+  const badLines: number[] = [];
+  const end = text.lastIndexOf('\n') + 1;
+  const lines = text.slice(0, end).split('\n');
+  lines.pop();
+  lines.forEach((l, i) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(l);
+    } catch {
+      v = undefined;
+    }
+    if (isCommitRecord(v)) records.push({ line: i + 1, record: v });
+    else badLines.push(i + 1);
+  });
+  return { records, badLines, tornBytes: Buffer.byteLength(text.slice(end)) };
 }
 
 function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buffer {
@@ -154,8 +234,10 @@ export class PcmSpool {
   private commitsFh: FileHandle | undefined;
   private writeChain: Promise<void> = Promise.resolve();
   private journalChain: Promise<unknown> = Promise.resolve();
+  private readonly lock: SpoolLock;
 
-  private constructor(dir: string, journal: SpoolJournal, fh: FileHandle, commitsFh: FileHandle, written: number, fsyncEverySec: number) {
+  private constructor(dir: string, journal: SpoolJournal, fh: FileHandle, commitsFh: FileHandle, written: number, fsyncEverySec: number, lock: SpoolLock) {
+    this.lock = lock;
     this.dir = dir;
     this.sampleRate = journal.sampleRate;
     this.channels = journal.channels;
@@ -202,14 +284,29 @@ export class PcmSpool {
     if (!Number.isFinite(o.fsyncEverySec) || o.fsyncEverySec <= 0) {
       throw new InvalidArgumentError(`\`fsyncEverySec\` must be a finite number > 0, got ${o.fsyncEverySec}`);
     }
-    await mkdir(o.dir, { recursive: true });
-    const exists = await stat(join(o.dir, SPOOL_JOURNAL_FILE)).then(() => true, () => false);
-    if (exists) {
-      throw new InvalidArgumentError(`\`spoolDir\` ${o.dir} already holds a spool; recover it or pick an empty folder`);
+    await mkdir(o.dir, { recursive: true }).catch((e: unknown) => {
+      throw spoolError(e, 'create the spool folder', o.dir);
+    });
+    const lock = await lockSpool(o.dir);
+    let fh: FileHandle | undefined;
+    let commitsFh: FileHandle | undefined;
+    try {
+      const exists = await stat(join(o.dir, SPOOL_JOURNAL_FILE)).then(() => true, () => false);
+      if (exists) {
+        throw new InvalidArgumentError(`\`spoolDir\` ${o.dir} already holds a spool; recover it or pick an empty folder`);
+      }
+      fh = await open(join(o.dir, SPOOL_AUDIO_FILE), 'w+').catch((e: unknown) => {
+        throw spoolError(e, 'create the spool audio', join(o.dir, SPOOL_AUDIO_FILE));
+      });
+      await fh.write(wavHeader(o.sampleRate, o.channels, 0), 0, WAV_HEADER_BYTES, 0);
+      commitsFh = await open(join(o.dir, SPOOL_COMMITS_FILE), 'w').catch((e: unknown) => {
+        throw spoolError(e, 'create the commit log', join(o.dir, SPOOL_COMMITS_FILE));
+      });
+    } catch (e) {
+      await fh?.close();
+      await lock.release();
+      throw spoolError(e, 'create the spool in', o.dir);
     }
-    const fh = await open(join(o.dir, SPOOL_AUDIO_FILE), 'w+');
-    await fh.write(wavHeader(o.sampleRate, o.channels, 0), 0, WAV_HEADER_BYTES, 0);
-    const commitsFh = await open(join(o.dir, SPOOL_COMMITS_FILE), 'w');
     const journal: SpoolJournal = {
       version: 1,
       format: 'pcm16',
@@ -222,19 +319,30 @@ export class PcmSpool {
       ticks: 0,
       finalized: false,
     };
-    const spool = new PcmSpool(o.dir, journal, fh, commitsFh, 0, o.fsyncEverySec);
-    await fh.sync();
-    await spool.writeJournal({});
-    await fsyncDir(o.dir);
+    const spool = new PcmSpool(o.dir, journal, fh, commitsFh, 0, o.fsyncEverySec, lock);
+    try {
+      await fh.sync();
+      await spool.writeJournal({});
+      await fsyncDir(o.dir);
+    } catch (e) {
+      await spool.abandon();
+      throw e;
+    }
     return spool;
   }
 
   /**
-   * Reopens a spool after a crash: reads the journal, cuts a torn last audio frame and a torn last
-   * commit line, and trusts the audio file's length over the journal (bytes the OS had accepted
-   * before a `kill -9` are on disk even if they were never fsync'd).
+   * Reopens a spool after a crash, as its one owner (a lock file; a live owner is a
+   * {@link SpoolLockedError}, a dead one's lock is taken over). Recovers what is consistent: cuts a
+   * torn last audio frame and a torn last commit line, trusts the audio file's length over the
+   * journal (bytes the OS had accepted before a `kill -9` are on disk even if never fsync'd), cuts
+   * the journal back to the audio on disk when that is shorter, skips commit-log lines that are
+   * not commit records and drops commits past the end of the audio — each reported in
+   * {@link SpoolRecovery.warnings}.
+   * @throws SpoolError when a spool file can't be read or written; InvalidArgumentError when the
+   *   folder holds no spool.
    */
-  static async open(dir: string, options: { readonly fsyncEverySec?: number } = {}): Promise<{ spool: PcmSpool; recovery: SpoolRecovery }> {
+  static async open(dir: string, options: { readonly fsyncEverySec?: number | undefined } = {}): Promise<{ spool: PcmSpool; recovery: SpoolRecovery }> {
     const fsyncEverySec = options.fsyncEverySec ?? 5;
     let raw: string;
     try {
@@ -248,51 +356,102 @@ export class PcmSpool {
     } catch (e) {
       throw new InvalidAudioError(`The spool journal ${join(dir, SPOOL_JOURNAL_FILE)} is not valid JSON`, { cause: e });
     }
-    if (journal.version !== 1 || journal.format !== 'pcm16') {
+    if (typeof journal !== 'object' || journal === null || journal.version !== 1 || journal.format !== 'pcm16') {
       throw new InvalidAudioError(`The spool journal in ${dir} has an unknown version or format`);
     }
     validateFormat(journal.sampleRate, journal.channels);
-    await rm(join(dir, `${SPOOL_JOURNAL_FILE}.tmp`), { force: true });
-
-    const frameBytes = 2 * journal.channels;
-    const fh = await open(join(dir, SPOOL_AUDIO_FILE), 'r+');
-    const size = (await fh.stat()).size;
-    const pcm = Math.max(0, size - WAV_HEADER_BYTES);
-    const whole = pcm - (pcm % frameBytes);
-    if (whole < journal.bytesDurable) {
-      await fh.close();
-      throw new InvalidAudioError(
-        `The spool audio in ${dir} is shorter (${whole} bytes) than its journal says was made durable (${journal.bytesDurable})`,
-      );
-    }
-    if (whole !== pcm) await fh.truncate(WAV_HEADER_BYTES + whole);
-
-    const commitsPath = join(dir, SPOOL_COMMITS_FILE);
-    const text = await readFile(commitsPath, 'utf8').catch(() => '');
-    const commits: CommitRecord[] = [];
-    let good = 0;
-    let pos = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break;
-      const line = text.slice(pos, nl);
-      try {
-        commits.push(JSON.parse(line) as CommitRecord);
-      } catch {
-        break;
+    const lock = await lockSpool(dir);
+    let fh: FileHandle | undefined;
+    let commitsFh: FileHandle | undefined;
+    try {
+      await rm(join(dir, `${SPOOL_JOURNAL_FILE}.tmp`), { force: true });
+      const warnings: SpoolRecoveryWarning[] = [];
+      const frameBytes = 2 * journal.channels;
+      const bytesPerSec = journal.sampleRate * frameBytes;
+      const audioPath = join(dir, SPOOL_AUDIO_FILE);
+      fh = await open(audioPath, 'r+').catch((e: unknown) => {
+        throw spoolError(e, 'open the spool audio', audioPath);
+      });
+      const size = (await fh.stat()).size;
+      const pcm = Math.max(0, size - WAV_HEADER_BYTES);
+      const whole = pcm - (pcm % frameBytes);
+      if (whole !== pcm) await fh.truncate(WAV_HEADER_BYTES + whole);
+      const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+      let fixed: SpoolJournal = {
+        ...journal,
+        lastProcessedByte: Math.min(num(journal.lastProcessedByte), whole),
+        committedUntilSec: num(journal.committedUntilSec),
+        emittedWords: num(journal.emittedWords),
+        ticks: num(journal.ticks),
+        finalized: false,
+      };
+      if (whole < num(journal.bytesDurable)) {
+        const lost = (num(journal.bytesDurable) - whole) / bytesPerSec;
+        warnings.push({
+          type: 'recovery',
+          kind: 'audio-truncated',
+          droppedSec: lost,
+          message: `The spool audio is ${lost.toFixed(2)} s shorter than its journal says was made durable; the session continues from the ${(whole / bytesPerSec).toFixed(2)} s on disk`,
+        });
+        fixed = { ...fixed, committedUntilSec: Math.min(fixed.committedUntilSec, whole / bytesPerSec) };
       }
-      pos = nl + 1;
-      good = Buffer.byteLength(text.slice(0, pos));
-    }
-    const tornCommitBytes = Buffer.byteLength(text) - good;
-    const commitsFh = await open(commitsPath, 'a+');
-    if (tornCommitBytes > 0) await commitsFh.truncate(good);
 
-    const spool = new PcmSpool(dir, { ...journal, finalized: false }, fh, commitsFh, whole, fsyncEverySec);
-    await fh.sync();
-    await commitsFh.sync();
-    await spool.writeJournal({});
-    return { spool, recovery: { audioBytes: whole, tornAudioBytes: pcm - whole, commits, tornCommitBytes } };
+      const commitsPath = join(dir, SPOOL_COMMITS_FILE);
+      const text = await readFile(commitsPath, 'utf8').catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+        throw spoolError(e, 'read the commit log', commitsPath);
+      });
+      const log = parseCommitLog(text);
+      if (log.badLines.length > 0) {
+        warnings.push({
+          type: 'recovery',
+          kind: 'bad-commit-lines',
+          lines: log.badLines,
+          message: `Skipped ${log.badLines.length} line(s) of the commit log that are not commit records (line ${log.badLines.slice(0, 10).join(', ')}${log.badLines.length > 10 ? ', …' : ''})`,
+        });
+      }
+      // Words are committed only from decoded audio: a commit past the audio on disk can't stand.
+      const endSec = whole / bytesPerSec;
+      const kept = log.records.filter((r) => r.record.processedByte <= whole);
+      const beyond = log.records.filter((r) => r.record.processedByte > whole);
+      if (beyond.length > 0) {
+        const words = beyond.reduce((n, r) => n + r.record.words.length, 0);
+        warnings.push({
+          type: 'recovery',
+          kind: 'commits-beyond-audio',
+          lines: beyond.map((r) => r.line),
+          droppedSec: Math.max(0, (beyond.at(-1)?.record.frontier ?? endSec) - endSec),
+          message: `Dropped ${beyond.length} commit(s) (${words} words) made from audio that is no longer on disk`,
+        });
+      }
+      const commits = kept.map((r) => r.record);
+      if (log.badLines.length > 0 || beyond.length > 0) {
+        // Rewrite the log with the records kept (atomically), so later readers agree.
+        const tmp = `${commitsPath}.tmp`;
+        const t = await open(tmp, 'w');
+        try {
+          await t.writeFile(commits.map((c) => `${JSON.stringify(c)}\n`).join(''));
+          await t.sync();
+        } finally {
+          await t.close();
+        }
+        await rename(tmp, commitsPath);
+      }
+      commitsFh = await open(commitsPath, 'a+');
+      if (log.tornBytes > 0 && log.badLines.length === 0 && beyond.length === 0) {
+        await commitsFh.truncate(Buffer.byteLength(text) - log.tornBytes);
+      }
+      const spool = new PcmSpool(dir, fixed, fh, commitsFh, whole, fsyncEverySec, lock);
+      await fh.sync();
+      await commitsFh.sync();
+      await spool.writeJournal({});
+      return { spool, recovery: { audioBytes: whole, tornAudioBytes: pcm - whole, commits, tornCommitBytes: log.tornBytes, warnings } };
+    } catch (e) {
+      await fh?.close().catch(() => undefined);
+      await commitsFh?.close().catch(() => undefined);
+      await lock.release();
+      throw spoolError(e, 'recover the spool in', dir);
+    }
   }
 
   /**
@@ -310,9 +469,17 @@ export class PcmSpool {
     let buf = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     if (this.carry.length > 0) buf = Buffer.concat([this.carry, buf]);
     const whole = buf.length - (buf.length % this.frameBytes);
+    if (whole > 0) {
+      try {
+        const { bytesWritten } = await fh.write(buf, 0, whole, WAV_HEADER_BYTES + this.written);
+        if (bytesWritten !== whole) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      } catch (e) {
+        // Nothing of this chunk counts; the file keeps whole frames up to `written` (a torn tail is cut on recovery).
+        throw spoolError(e, 'write the spool audio', this.audioPath);
+      }
+    }
     this.carry = Buffer.from(buf.subarray(whole));
     if (whole === 0) return;
-    await fh.write(buf, 0, whole, WAV_HEADER_BYTES + this.written);
     this.written += whole;
     if (this.written - this.durable >= this.fsyncEveryBytes) await this.sync();
   }
@@ -321,7 +488,11 @@ export class PcmSpool {
   async sync(): Promise<void> {
     const fh = this.requireOpen();
     const upTo = this.written;
-    await fh.sync();
+    try {
+      await fh.sync();
+    } catch (e) {
+      throw spoolError(e, 'sync the spool audio', this.audioPath);
+    }
     this.durable = Math.max(this.durable, upTo);
   }
 
@@ -355,8 +526,12 @@ export class PcmSpool {
   async appendCommit(record: CommitRecord): Promise<void> {
     const fh = this.commitsFh;
     if (fh === undefined) throw new InvalidArgumentError('The spool is closed');
-    await fh.appendFile(`${JSON.stringify(record)}\n`);
-    await fh.sync();
+    try {
+      await fh.appendFile(`${JSON.stringify(record)}\n`);
+      await fh.sync();
+    } catch (e) {
+      throw spoolError(e, 'append to the commit log', join(this.dir, SPOOL_COMMITS_FILE));
+    }
   }
 
   /**
@@ -365,7 +540,11 @@ export class PcmSpool {
    */
   writeJournal(patch: Partial<Omit<SpoolJournal, 'version' | 'format' | 'sampleRate' | 'channels' | 'bytesDurable'>>): Promise<SpoolJournal> {
     // Journal writes are serialised: they share one temp file.
-    const p = this.journalChain.then(() => this.doWriteJournal(patch));
+    const p = this.journalChain.then(() =>
+      this.doWriteJournal(patch).catch((e: unknown) => {
+        throw spoolError(e, 'write the spool journal in', this.dir);
+      }),
+    );
     this.journalChain = p.catch(() => undefined);
     return p;
   }
@@ -399,14 +578,26 @@ export class PcmSpool {
     await fh.sync();
   }
 
-  /** Patches the header, fsyncs and closes the files. Idempotent. */
+  /** Patches the header, fsyncs and closes the files, and gives up the spool's lock. Idempotent. */
   async close(): Promise<void> {
     if (this.fh === undefined) return;
-    await this.patchHeader();
-    await this.fh.close();
+    try {
+      await this.patchHeader().catch((e: unknown) => {
+        throw spoolError(e, 'finish the spool audio', this.audioPath);
+      });
+    } finally {
+      await this.abandon();
+    }
+  }
+
+  /** Closes the files as they are (no header patch, no sync) and gives up the lock. Idempotent. */
+  async abandon(): Promise<void> {
+    const fh = this.fh;
     this.fh = undefined;
-    await this.commitsFh?.close();
+    await fh?.close().catch(() => undefined);
+    await this.commitsFh?.close().catch(() => undefined);
     this.commitsFh = undefined;
+    await this.lock.release();
   }
 
   private requireOpen(): FileHandle {

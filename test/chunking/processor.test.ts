@@ -7,6 +7,7 @@ import { AbortedError, BackendUnavailableError, ConnectionError, InvalidArgument
 import type { Word } from '../../src/spec/index.js';
 import { TestBackend } from '../../src/testing/index.js';
 import { hearBursts, makeBursts, RATE } from './bursts.js';
+import { asIfOwnerDied } from './owner-death.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -146,6 +147,7 @@ describe('ChunkedLiveProcessor (windowed, TestBackend)', () => {
     const spool = (p as unknown as { spool: { fh?: { close(): Promise<void> }; commitsFh?: { close(): Promise<void> } } }).spool;
     await spool.fh?.close();
     await spool.commitsFh?.close();
+    await asIfOwnerDied(dir);
 
     const r = await ChunkedLiveProcessor.recover(dir, { backend, intervalSec: 8 });
     expect(r.recovered!.audioSec).toBeCloseTo(cut / BPS, 3);
@@ -225,6 +227,7 @@ describe('ChunkedLiveProcessor.recover (streaming model, TestBackend)', () => {
     await feed(p, pcm.subarray(0, cut), 0.5, false);
     await p.onIdle(); // its last journal write lands (a killed process would have none in flight)
     // "Crash" mid-stream: a function script only answers at the end of its stream, so nothing was committed.
+    await asIfOwnerDied(dir);
     const r = await ChunkedLiveProcessor.recover(dir, { backend, intervalSec: 5 });
     expect(r.isStreamingMode).toBe(true);
     expect(r.recovered!.audioSec).toBeCloseTo(cut / BPS, 3);

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, appendFile, truncate } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asIfOwnerDied } from './owner-death.js';
 import { PcmSpool, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, WAV_HEADER_BYTES } from '../../src/chunking/index.js';
 import { InvalidArgumentError, InvalidAudioError } from '../../src/errors/index.js';
 
@@ -85,8 +86,10 @@ describe('PcmSpool', () => {
     await appendFile(join(dir, SPOOL_AUDIO_FILE), Buffer.from([1, 2, 3]));
     await appendFile(join(dir, SPOOL_COMMITS_FILE), '{"frontier":2,"processedB');
     await writeFile(join(dir, `${SPOOL_JOURNAL_FILE}.tmp`), '{"vers');
+    await asIfOwnerDied(dir);
 
     const { spool: again, recovery } = await PcmSpool.open(dir);
+    expect(recovery.warnings).toEqual([]);
     expect(recovery.audioBytes).toBe(20000); // bytes written after the last journal are kept
     expect(recovery.tornAudioBytes).toBe(3);
     expect(recovery.commits).toHaveLength(1);
@@ -103,15 +106,20 @@ describe('PcmSpool', () => {
     expect(lines.map((l) => JSON.parse(l).frontier)).toEqual([1, 3]);
   });
 
-  it('rejects a missing or corrupt journal, and audio shorter than the journal says is durable', async () => {
+  it('rejects a missing or corrupt journal; recovers audio shorter than the journal says is durable, with a warning', async () => {
     await expect(PcmSpool.open(join(dir, 'nothing'))).rejects.toBeInstanceOf(InvalidArgumentError);
     const spool = await PcmSpool.create({ dir, sampleRate: 16000 });
     await spool.append(ramp(1600));
     await spool.writeJournal({});
     await spool.close();
     await truncate(join(dir, SPOOL_AUDIO_FILE), WAV_HEADER_BYTES + 100);
-    await expect(PcmSpool.open(dir)).rejects.toBeInstanceOf(InvalidAudioError);
+    const { spool: again, recovery } = await PcmSpool.open(dir);
+    expect(recovery.audioBytes).toBe(100);
+    expect(recovery.warnings).toMatchObject([{ type: 'recovery', kind: 'audio-truncated' }]);
+    expect(again.lastJournal.bytesDurable).toBe(100);
+    await again.close();
     await writeFile(join(dir, SPOOL_JOURNAL_FILE), 'not json');
     await expect(PcmSpool.open(dir)).rejects.toThrow(/not valid JSON/);
+    expect(InvalidAudioError).toBeDefined();
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChunkedLiveProcessor, type LiveEvent } from '../../chunking/index.js';
-import { InvalidArgumentError } from '../../errors/index.js';
+import { ASRError, InvalidArgumentError } from '../../errors/index.js';
 import { createCliBackend } from '../backend-factory.js';
 import { action, parsePositiveInt, parsePositiveNumber, writeJsonLine } from '../io.js';
 import { createProgress, formatClock, parseProgressMode, type ProgressMode, type ProgressReporter } from '../progress.js';
@@ -64,7 +64,23 @@ export function register(program: Command): void {
     .option('--chunk-ms <ms>', 'size of each fed chunk in milliseconds', parsePositiveInt('--chunk-ms'), 100)
     .option('--recover', '<input> is the spool folder of a crashed session: recover and finalize it')
     .option('--progress <mode>', 'position on stderr: auto (a bar when stderr is a terminal) | bar | lines | none', parseProgressMode, 'auto')
-    .action(action(run));
+    .action(action(runReportingErrors));
+}
+
+/**
+ * `run`, and when it fails (a full or read-only disk, a locked spool…) an `error` event on stdout
+ * before the one-line message on stderr, so that a consumer of the JSON lines sees why it ended.
+ */
+async function runReportingErrors(signal: AbortSignal, input: string, flags: LiveFlags): Promise<void> {
+  try {
+    await run(signal, input, flags);
+  } catch (e) {
+    if (!signal.aborted) {
+      const err = ASRError.isInstance(e) ? e : undefined;
+      writeJsonLine({ type: 'error', code: err?.code ?? 'error', message: e instanceof Error ? e.message : String(e), recoverable: false });
+    }
+    throw e;
+  }
 }
 
 function parseNonNegative(flag: string): (value: string) => number {
@@ -111,6 +127,10 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
     if (flags.recover) {
       const p = await ChunkedLiveProcessor.recover(input, common);
       subscribe(p, print);
+      for (const w of p.recovered!.warnings) {
+        writeJsonLine({ type: 'warning', warning: w });
+        process.stderr.write(`hybrid-asr: warning: ${w.message}\n`);
+      }
       process.stderr.write(`hybrid-asr: recovered ${p.recovered!.audioSec.toFixed(1)} s of audio, ${p.recovered!.committedWords} committed words\n`);
       await p.stop();
       return;
