@@ -9,8 +9,11 @@ interface Piece {
 
 /**
  * The audio of one live stream as the hybrid manager sees it: pulled from the caller's source once,
- * converted to mono float samples at the source's rate, and kept in a bounded buffer from the end of
- * the last final on, so that another backend can be started on it after a failure.
+ * converted to mono float samples at the source's rate, and kept from the end of the last final on,
+ * so that another backend can be started on it after a failure. Audio not yet covered by a final is
+ * never dropped (memory: the audio since the last final, ~64 KB/s at 16 kHz); how far ahead of the
+ * backend's progress the source is read is the backend's backpressure (a remote stream pulls at most
+ * `replayBufferSec` past the server's acknowledgement).
  *
  * Any number of readers ({@link AudioFeed.reader}) can read from a sample position on; each yields
  * the buffered audio first, then live audio as it arrives. Only one pull from the source is in flight
@@ -20,7 +23,6 @@ interface Piece {
  */
 export class AudioFeed {
   readonly #source: AsyncIterator<AudioChunk>;
-  readonly #maxBufferSec: number;
   #pieces: Piece[] = [];
   #total = 0;
   #floor = 0;
@@ -31,16 +33,9 @@ export class AudioFeed {
   #error: unknown;
   #pull: Promise<void> | undefined;
   readonly #cursors = new Set<{ at: number }>();
-  /** Samples that had to be dropped from the buffer before they were committed. */
-  droppedUncommitted = 0;
-
-  /**
-   * @param source - the caller's chunks.
-   * @param maxBufferSec - most un-finalised audio kept for replay.
-   */
-  constructor(source: AsyncIterable<AudioChunk>, maxBufferSec: number) {
+  /** @param source - the caller's chunks. */
+  constructor(source: AsyncIterable<AudioChunk>) {
     this.#source = source[Symbol.asyncIterator]();
-    this.#maxBufferSec = maxBufferSec;
   }
 
   /** Source sample rate (0 before the first chunk). */
@@ -164,20 +159,15 @@ export class AudioFeed {
     this.#trim();
   }
 
-  /** Drops audio that is committed and read by every reader; enforces the bound on the rest. */
+  /** Drops audio that is committed and read by every reader (never audio not yet final). */
   #trim(): void {
     let minCursor = this.#total;
     for (const c of this.#cursors) minCursor = Math.min(minCursor, c.at);
     const keepFrom = Math.min(this.#committed, minCursor);
-    const cap = Math.round(this.#maxBufferSec * this.#rate);
     while (this.#pieces.length > 0) {
       const p = this.#pieces[0]!;
       const end = p.start + p.data.length;
-      const committedAndRead = end <= keepFrom;
-      // Over the bound: drop the oldest audio every reader has read, committed or not.
-      const overBound = this.#total - p.start > cap && end <= minCursor && this.#pieces.length > 1;
-      if (!committedAndRead && !overBound) break;
-      if (!committedAndRead) this.droppedUncommitted += end - Math.max(p.start, this.#committed);
+      if (end > keepFrom) break;
       this.#pieces.shift();
       this.#floor = end;
     }

@@ -140,7 +140,11 @@ export interface HybridManagerOptions {
    */
   readonly network?: Partial<NetworkMonitorOptions> | NetworkMonitor | undefined;
   /**
-   * Most un-finalised audio a stream keeps for replay on another backend, seconds.
+   * Formerly the most un-finalised audio a stream kept for replay; audio beyond it was dropped and
+   * lost on a failover. A stream now keeps all audio not yet covered by a final, so that a
+   * failover replays every second of it; the option is validated and otherwise ignored.
+   * @deprecated Audio not yet final is never dropped; how far the input is read ahead is bounded
+   *   by the backend (a remote stream pulls at most `replayBufferSec` past the server's acknowledgement).
    * @defaultValue 120
    */
   readonly maxStreamBufferSec?: number | undefined;
@@ -266,7 +270,6 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
   readonly #failover: boolean;
   readonly #store: SettingsStore;
   readonly #monitor: NetworkMonitor | undefined;
-  readonly #maxBufferSec: number;
   readonly #maxSwitches: number;
   readonly #restoreStreams: boolean;
   #mode: HybridMode;
@@ -311,7 +314,6 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
     this.#allowDual = o.allowDual ?? process.env.NODE_ENV !== 'production';
     this.#failover = o.failover;
     this.#store = o.settings ?? new JsonFileSettingsStore({ path: defaultSettingsPath() });
-    this.#maxBufferSec = o.maxStreamBufferSec;
     this.#maxSwitches = Math.floor(o.maxSwitchesPerStream);
     this.#restoreStreams = o.restoreStreams;
     this.#mode = o.mode;
@@ -717,8 +719,8 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
   }
 
   /**
-   * Streams live audio through the chosen backend. Audio not yet covered by a final is kept (up to
-   * `maxStreamBufferSec`); when the backend fails mid-stream the other backend is started on that
+   * Streams live audio through the chosen backend. Audio not yet covered by a final is kept (all of
+   * it: it is never dropped); when the backend fails mid-stream the other backend is started on that
    * audio and the stream goes on: times stay on the original timeline, words the new backend hears
    * again in the overlap are dropped, a `warning` event of type `fallback` marks the switch. Once the
    * preferred remote backend is healthy again the stream moves back at the next final.
@@ -737,7 +739,7 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
     throwIfAborted(signal);
     this.#active++;
     const started = performance.now();
-    const feed = new AudioFeed(audio, this.#maxBufferSec);
+    const feed = new AudioFeed(audio);
     const streamWarnings: TranscriptionWarning[] = [];
     const finals: Segment[] = [];
     let dualTask: Promise<Transcription | undefined> | undefined;
@@ -861,16 +863,6 @@ export class HybridManager extends EventEmitter<HybridManagerEvents> implements 
         });
         if (switchTo.kind === 'failover') {
           const w: TranscriptionWarning = { type: 'fallback', from: backend.id, to: to.id, reason: switchTo.reason };
-          streamWarnings.push(w);
-          this.emit('warning', w);
-          yield { type: 'warning', warning: w };
-        }
-        if (feed.droppedUncommitted > 0) {
-          const w: TranscriptionWarning = {
-            type: 'other',
-            message: `${(feed.droppedUncommitted / feed.sampleRate).toFixed(2)} s of audio had left the replay buffer (maxStreamBufferSec) and was not transcribed after the switch`,
-          };
-          feed.droppedUncommitted = 0;
           streamWarnings.push(w);
           this.emit('warning', w);
           yield { type: 'warning', warning: w };

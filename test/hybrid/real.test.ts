@@ -15,6 +15,7 @@ import { wordErrorRate } from '../../src/metrics/index.js';
 import type { AudioChunk, TranscriptionEvent, Word } from '../../src/spec/index.js';
 import { AUDIO_DIR, describeWithAssets, MODELS_DIR, OFFLINE_MODEL, readReferences, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
 import { kill, startServe, type ServeProcess } from '../remote/helpers.js';
+import { drain, expectOneTimeline, paced, perClip, streamingHybrid, text, words } from './real-helpers.js';
 
 const LONG = join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.wav');
 const SEGMENTS = join(AUDIO_DIR, 'espeak', 'long', 'espeak-long.segments.tsv');
@@ -25,46 +26,6 @@ function longReference(): { text: string; clips: { start: number; end: number; t
   const rows = readFileSync(SEGMENTS, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
   const clips = rows.map(([s, e, , text]) => ({ start: Number(s), end: Number(e), text: text! }));
   return { text: clips.map((c) => c.text).join(' '), clips };
-}
-
-/** 100 ms chunks, `delayMs` apart; `onSec(sec)` runs before the chunk that starts at `sec`. */
-async function* paced(samples: Float32Array, delayMs: number, onSec?: (sec: number) => Promise<void> | void): AsyncGenerator<AudioChunk> {
-  const step = 1600;
-  for (let i = 0; i < samples.length; i += step) {
-    await onSec?.(i / 16_000);
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    yield { samples: samples.slice(i, i + step), sampleRate: 16_000 };
-  }
-}
-
-async function drain(events: AsyncIterable<TranscriptionEvent>): Promise<TranscriptionEvent[]> {
-  const out: TranscriptionEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-function words(events: readonly TranscriptionEvent[]): Word[] {
-  return events.flatMap((e) => (e.type === 'final' ? [...e.segment.words] : []));
-}
-
-function text(events: readonly TranscriptionEvent[]): string {
-  return events.flatMap((e) => (e.type === 'final' ? [e.segment.text] : [])).join(' ');
-}
-
-/** Checks words are in time order, inside the audio, and never overlap a previous word. */
-function expectOneTimeline(ws: readonly Word[], durationSec: number): void {
-  let prevEnd = 0;
-  for (const w of ws) {
-    expect(w.start).toBeGreaterThanOrEqual(prevEnd - 1e-6);
-    expect(w.end).toBeGreaterThanOrEqual(w.start);
-    expect(w.end).toBeLessThanOrEqual(durationSec + 0.5);
-    prevEnd = w.end;
-  }
-}
-
-/** Number of words (by midpoint) in each source clip. */
-function perClip(ws: readonly Word[], clips: readonly { start: number; end: number }[]): number[] {
-  return clips.map((c) => ws.filter((w) => (w.start + w.end) / 2 >= c.start && (w.start + w.end) / 2 < c.end).length);
 }
 
 /** A TCP proxy that forwards to `target`, or answers every new connection with 503 while `failing`. */
@@ -109,28 +70,6 @@ class FaultProxy {
     this.resetAll();
     await new Promise<void>((r) => this.#server.close(() => r()));
   }
-}
-
-/** Native + remote streaming backends (the streaming test model) under a manager in remote mode. */
-function streamingHybrid(url: string, backoffInitialMs: number, backoffMaxMs: number): { native: NativeBackend; remote: RemoteBackend; hybrid: HybridManager } {
-  const native = new NativeBackend({ model: STREAMING_MODEL, threads: 1 });
-  const remote = new RemoteBackend({
-    baseUrl: `${url}/v1`,
-    model: 'tiny-ctc-en-streaming',
-    streamModel: 'tiny-ctc-en-streaming',
-    maxRetries: 0,
-    healthTimeoutMs: 500,
-    reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
-  });
-  const hybrid = new HybridManager({
-    native,
-    remote,
-    tier: 'pro-cloud',
-    mode: 'remote',
-    settings: new MemorySettingsStore(),
-    network: { intervalMs: 60_000, backoffInitialMs, backoffMaxMs },
-  });
-  return { native, remote, hybrid };
 }
 
 describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, CLIP])('hybrid manager through the real parts', () => {

@@ -120,9 +120,10 @@ export interface RemoteBackendOptions {
   /** Reconnection policy of live streams. */
   readonly reconnect?: ReconnectOptions | undefined;
   /**
-   * Seconds of unacknowledged audio kept for replay after a reconnection. Audio older than this
-   * that the server has not acknowledged is dropped, and a later resume that needs it fails with
-   * `StreamInterruptedError`.
+   * Most seconds of audio sent ahead of the server's acknowledgement, kept for replay after a
+   * reconnection. When this much is unacknowledged the stream stops pulling its input (backpressure)
+   * until the server catches up: unacknowledged audio is never dropped, so an input that comes
+   * faster than real time loses nothing on a reconnection or a failover.
    * @defaultValue 120
    */
   readonly replayBufferSec?: number | undefined;

@@ -103,8 +103,6 @@ export class StreamClient {
   #kept = 0;
   /** Total samples taken from the source. */
   #total = 0;
-  /** Oldest sample still kept (rises above `#ack` only when the buffer overflowed). */
-  #floor = 0;
   #ack = 0;
   #inputDone = false;
   #sessionId: string | undefined;
@@ -168,8 +166,10 @@ export class StreamClient {
     const cap = (): number => this.#o.replayBufferSec * (this.#sampleRate || 16000);
     for (;;) {
       if (this.#finished) return;
-      // Backpressure: while disconnected with a full buffer, stop pulling from the source.
-      while (!this.#finished && this.#kept >= cap() && this.#cursor === undefined) {
+      // Backpressure: with `replayBufferSec` of unacknowledged audio kept, stop pulling from the
+      // source until the server acknowledges some (connected or not). Unacknowledged audio is never
+      // dropped, so a resume or a failover always has all of it, however fast the input comes.
+      while (!this.#finished && this.#kept >= cap()) {
         await new Promise<void>((r) => (this.#wakeProducer = r));
         this.#wakeProducer = undefined;
       }
@@ -222,15 +222,6 @@ export class StreamClient {
     this.#pieces.push({ start: this.#total, data: mono });
     this.#total += n;
     this.#kept += n;
-    // Bounded replay buffer: drop the oldest audio already sent (resuming before it becomes impossible).
-    const cap = this.#o.replayBufferSec * this.#sampleRate;
-    while (this.#kept > cap && this.#pieces.length > 1) {
-      const p = this.#pieces[0]!;
-      if (this.#cursor === undefined || this.#cursor < p.start + p.data.length) break;
-      this.#pieces.shift();
-      this.#kept -= p.data.length;
-      this.#floor = p.start + p.data.length;
-    }
   }
 
   #trim(ack: number): void {
@@ -251,7 +242,6 @@ export class StreamClient {
         break;
       }
     }
-    if (this.#floor < ack) this.#floor = ack;
     this.#wakeProducer?.();
   }
 
@@ -302,9 +292,6 @@ export class StreamClient {
       this.#hooks.reconnect(attempt, delay, lost);
       await sleep(delay, this.#stop.signal).catch(() => undefined);
       if (this.#finished) return;
-      if (this.#floor > this.#ack) {
-        throw this.#interrupted('The replay buffer no longer reaches back to the acknowledged audio; the stream cannot resume', lost);
-      }
       // A successful resume resets the attempt counter (see #session's ready handling).
       this.#onReady = () => (attempt = 0);
     }
@@ -313,7 +300,7 @@ export class StreamClient {
   #onReady: (() => void) | undefined;
 
   #interrupted(message: string, cause: unknown): StreamInterruptedError {
-    const from = Math.max(this.#ack, this.#floor);
+    const from = this.#ack;
     return new StreamInterruptedError(
       message,
       { unacknowledgedAudio: this.#audioFrom(from), sampleRate: this.#sampleRate, audioOffsetSec: from / this.#sampleRate },
@@ -447,7 +434,7 @@ export class StreamClient {
       case 'ready': {
         const resumed = this.#sessionId !== undefined;
         this.#sessionId = m.session_id;
-        if (m.audio_end < this.#floor || m.audio_end > this.#total) {
+        if (m.audio_end < this.#ack || m.audio_end > this.#total) {
           throw this.#interrupted(`The server resumed at sample ${m.audio_end}, outside the kept audio`, undefined);
         }
         if (resumed) this.#hooks.resume(m.session_id, m.audio_end / this.#sampleRate);
