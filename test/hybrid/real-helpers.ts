@@ -5,6 +5,9 @@ import { RemoteBackend } from '../../src/backends/remote/index.js';
 import { HybridManager, MemorySettingsStore } from '../../src/hybrid/index.js';
 import type { AudioChunk, TranscriptionEvent, Word } from '../../src/spec/index.js';
 import { STREAMING_MODEL } from '../helpers/shared.js';
+import { drain, finalWords as words } from './helpers.js';
+
+export { drain, words };
 
 /** 100 ms chunks, `delayMs` apart; `onSec(sec)` runs before the chunk that starts at `sec`. */
 export async function* paced(samples: Float32Array, delayMs: number, onSec?: (sec: number) => Promise<void> | void): AsyncGenerator<AudioChunk> {
@@ -14,16 +17,6 @@ export async function* paced(samples: Float32Array, delayMs: number, onSec?: (se
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     yield { samples: samples.slice(i, i + step), sampleRate: 16_000 };
   }
-}
-
-export async function drain(events: AsyncIterable<TranscriptionEvent>): Promise<TranscriptionEvent[]> {
-  const out: TranscriptionEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-export function words(events: readonly TranscriptionEvent[]): Word[] {
-  return events.flatMap((e) => (e.type === 'final' ? [...e.segment.words] : []));
 }
 
 export function text(events: readonly TranscriptionEvent[]): string {

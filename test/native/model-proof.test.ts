@@ -9,6 +9,7 @@
  * - 20 ms of audio for every model family, through transcribe(), transcribeStream() and the CLI;
  * - a tokens.txt with too few tokens.
  */
+import { encodeWav } from '../../src/audio/index.js';
 import { readFileSync } from 'node:fs';
 import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,21 +32,9 @@ const d = describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, TRANSDU
 
 /** A 16 kHz mono 16-bit WAV of `n` samples of faint noise. */
 function wav(n: number): Buffer {
-  const b = Buffer.alloc(44 + 2 * n);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + 2 * n, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(16000, 24);
-  b.writeUInt32LE(32000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(2 * n, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(((i * 7919) % 61) - 30, 44 + 2 * i);
-  return b;
+  const samples = new Int16Array(n);
+  for (let i = 0; i < n; i++) samples[i] = ((i * 7919) % 61) - 30;
+  return encodeWav(samples, 16000);
 }
 
 async function zeroAt(file: string, offset: number, n = 4096): Promise<void> {
