@@ -92,31 +92,43 @@ export async function lockSpool(dir: string): Promise<SpoolLock> {
   throw new SpoolLockedError(`The spool ${dir} is being taken over by another process`, { pid: -1, host: mine.host });
 }
 
-function held(path: string, mine: LockContent): SpoolLock {
-  let released = false;
-  const ours = (): boolean => {
+/** Locks this process holds, removed by one `exit` handler if the process ends without releasing them. */
+const heldLocks = new Map<string, string>();
+let exitHandlerInstalled = false;
+
+/** Whether the lock file at `path` is still the one with `token`. */
+function stillOurs(path: string, token: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as LockContent).token === token;
+  } catch {
+    return false;
+  }
+}
+
+function releaseAllOnExit(): void {
+  for (const [path, token] of heldLocks) {
+    if (!stillOurs(path, token)) continue;
     try {
-      return (JSON.parse(readFileSync(path, 'utf8')) as LockContent).token === mine.token;
+      unlinkSync(path);
     } catch {
-      return false;
+      // gone already
     }
-  };
-  const onExit = (): void => {
-    if (!released && ours()) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // gone already
-      }
-    }
-  };
-  process.once('exit', onExit);
+  }
+}
+
+function held(path: string, mine: LockContent): SpoolLock {
+  heldLocks.set(path, mine.token);
+  if (!exitHandlerInstalled) {
+    process.once('exit', releaseAllOnExit);
+    exitHandlerInstalled = true;
+  }
+  let released = false;
   return {
     async release() {
       if (released) return;
       released = true;
-      process.off('exit', onExit);
-      if (ours()) await rm(path, { force: true });
+      if (heldLocks.get(path) === mine.token) heldLocks.delete(path);
+      if (stillOurs(path, mine.token)) await rm(path, { force: true });
     },
   };
 }

@@ -471,8 +471,11 @@ export class PcmSpool {
     const whole = buf.length - (buf.length % this.frameBytes);
     if (whole > 0) {
       try {
-        const { bytesWritten } = await fh.write(buf, 0, whole, WAV_HEADER_BYTES + this.written);
-        if (bytesWritten !== whole) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        for (let done = 0; done < whole; ) {
+          const { bytesWritten } = await fh.write(buf, done, whole - done, WAV_HEADER_BYTES + this.written + done);
+          if (bytesWritten === 0) throw Object.assign(new Error('the write made no progress'), { code: 'ENOSPC' });
+          done += bytesWritten;
+        }
       } catch (e) {
         // Nothing of this chunk counts; the file keeps whole frames up to `written` (a torn tail is cut on recovery).
         throw spoolError(e, 'write the spool audio', this.audioPath);

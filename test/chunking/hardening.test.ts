@@ -15,6 +15,7 @@ import {
   SPOOL_AUDIO_FILE,
   SPOOL_COMMITS_FILE,
   SpoolError,
+  SPOOL_LOCK_FILE,
   SpoolLockedError,
   WAV_HEADER_BYTES,
 } from '../../src/chunking/index.js';
@@ -95,6 +96,21 @@ describe('one owner per spool', () => {
     // Released by stop(): the spool can be opened again.
     const { spool } = await PcmSpool.open(dir);
     await spool.close();
+  });
+  it('a process that exits without stop() removes its lock; one killed with SIGKILL leaves it, and it is taken over', async () => {
+    const code = (exit: string): string =>
+      `import { PcmSpool } from './src/chunking/index.ts'; await PcmSpool.create({ dir: ${JSON.stringify(dir)}, sampleRate: 16000 }); ${exit}`;
+    const clean = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code('process.exit(0);')], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    expect(clean.status, clean.stderr).toBe(0);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(dir, SPOOL_LOCK_FILE))).toBe(false);
+    await rm(dir, { recursive: true, force: true });
+    const killed = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code("process.kill(process.pid, 'SIGKILL');")], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(join(dir, SPOOL_LOCK_FILE))).toBe(true);
+    const { spool } = await PcmSpool.open(dir); // the dead owner's lock is stale
+    await spool.close();
+    expect(existsSync(join(dir, SPOOL_LOCK_FILE))).toBe(false);
   });
 });
 
