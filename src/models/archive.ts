@@ -19,6 +19,27 @@ export interface ExtractOptions {
   readonly maxEntries?: number | undefined;
 }
 
+type TarStream = typeof import('tar-stream');
+type Unbzip2 = typeof import('unbzip2-stream');
+
+/**
+ * `tar-stream` and `unbzip2-stream` are CommonJS: `import()` of them gives `module.exports` as
+ * `default` from ESM and from the CJS build's `__toESM` interop, but a loader that hands back the
+ * namespace itself (or `default` nested once more) must work too.
+ */
+async function loadArchiveLibraries(): Promise<{ tar: TarStream; unbzip2: Unbzip2 }> {
+  const [t, u] = await Promise.all([import('tar-stream'), import('unbzip2-stream')]);
+  const pick = <T>(m: unknown, ok: (v: unknown) => boolean): T => {
+    let v: unknown = m;
+    for (let i = 0; i < 3 && !ok(v) && v !== null && typeof v === 'object' && 'default' in v; i++) v = (v as { default: unknown }).default;
+    return v as T;
+  };
+  return {
+    tar: pick<TarStream>(t, (v) => typeof (v as TarStream | undefined)?.extract === 'function'),
+    unbzip2: pick<Unbzip2>(u, (v) => typeof v === 'function'),
+  };
+}
+
 /**
  * Checks one tar entry name and returns its normalised relative path ('' for the root).
  * Throws on absolute paths, drive letters and `..` segments.
@@ -52,7 +73,7 @@ export async function extractTarBz2(archivePath: string, destDir: string, option
   if (!Number.isInteger(maxEntries) || maxEntries <= 0) throw new InvalidArgumentError(`\`maxEntries\` must be a whole number > 0, got ${maxEntries}`);
   throwIfAborted(abortSignal);
   // The archive libraries load when an archive is extracted, not when the package is imported.
-  const [{ default: tar }, { default: unbzip2 }] = await Promise.all([import('tar-stream'), import('unbzip2-stream')]);
+  const { tar, unbzip2 } = await loadArchiveLibraries();
   const dest = resolve(destDir);
   if (await stat(dest).then(() => true, () => false)) {
     throw new ModelError(`Can't extract ${archivePath}: ${dest} already exists`, { path: dest });

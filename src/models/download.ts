@@ -174,6 +174,7 @@ export async function downloadFile(url: string, destPath: string, options: Downl
     try {
       arm();
       const res = await fetchImpl(url, { headers, redirect: 'follow', signal });
+      arm(); // the headers came: the body gets a full stallTimeoutMs for its first byte
       if (res.status === 416 && have > 0) {
         // The partial file is already complete, or the file changed: check it below, or start over.
         await res.body?.cancel();

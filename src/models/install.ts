@@ -44,17 +44,27 @@ export interface InstallOptions {
 
 /** What a model id may be: a name (letters, digits, `.`, `_`, `-`; not `.` or `..`), never a path. */
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Names Windows reserves for devices (with any extension), which no folder may have there. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
 /**
  * Checks that `id` is a model name, not a path: ids become folder names under the cache, so
- * `../x`, `a/b`, absolute paths, `.`/`..`, NUL bytes and names over 128 characters are refused.
+ * `../x`, `a/b`, `a\b`, absolute paths, `.`/`..`, NUL bytes, names over 128 characters, names
+ * ending in `.` (Windows drops it) and Windows device names (`CON`, `nul.txt`, `COM1`…) are refused.
+ *
+ * @param id - the id (or file name) to check.
+ * @param what - what it is, for the message. @defaultValue 'model id'
+ * @returns `id`, when it is a valid name.
  * @throws InvalidArgumentError naming what is wrong.
  */
 export function checkModelId(id: unknown, what = 'model id'): string {
-  if (typeof id !== 'string' || !MODEL_ID.test(id) || id === '.' || id === '..') {
+  if (typeof id !== 'string' || !MODEL_ID.test(id)) {
     throw new InvalidArgumentError(
       `${what} ${JSON.stringify(id)} is not a valid name: use letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit); ids are names, not paths`,
     );
+  }
+  if (id.endsWith('.') || WINDOWS_DEVICE.test(id)) {
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(id)} is not a valid name: it ends in "." or is a Windows device name (CON, NUL, COM1…)`);
   }
   return id;
 }
@@ -76,6 +86,23 @@ function entryForUrl(url: string): CatalogEntry {
   const id = file.replace(/\.tar\.bz2$/, '').replace(/\.onnx$/, '').replace(/^sherpa-onnx-/, '');
   if (!MODEL_ID.test(id)) throw new InvalidArgumentError(`Can't derive a model id from ${url}`);
   return { id, family: '', kind: 'offline', url, sizeBytes: 0, sha256: undefined, languages: [], description: `Installed from ${url}` };
+}
+
+/**
+ * A `--force` reinstall moves the old install aside (`.<id>.previous-<tag>`) and the new one into
+ * place with two renames; a process killed between them leaves no `<id>`. Put the old one back.
+ */
+async function restoreInterrupted(root: string, id: string, finalDir: string): Promise<void> {
+  if (await stat(finalDir).then(() => true, () => false)) return;
+  const aside = (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith(`.${id}.previous-`));
+  for (const name of aside) {
+    try {
+      await rename(join(root, name), finalDir);
+      return;
+    } catch {
+      // Taken back by another process, or the folder is in place now: nothing to restore.
+    }
+  }
 }
 
 /**
@@ -109,6 +136,7 @@ export async function installModel(idOrUrl: string, options: InstallOptions = {}
   }
   const root = installedModelsDir(cacheDir);
   const finalDir = join(root, entry.id);
+  await restoreInterrupted(root, entry.id, finalDir);
   const installed = await stat(finalDir).then(() => true, () => false);
   if (installed && !force) return loadModelDir(finalDir, 'catalog');
   await mkdir(root, { recursive: true });

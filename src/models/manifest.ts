@@ -53,8 +53,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Whether `rel` is a relative path that stays inside its folder. @internal */
 export function isSafeRelativePath(rel: string): boolean {
   if (rel === '' || isAbsolute(rel) || rel.includes('\0') || /^[A-Za-z]:/.test(rel)) return false;
-  const n = normalize(rel);
-  return n !== '..' && !n.startsWith(`..${sep}`) && !n.startsWith('../') && n !== '.';
+  // A backslash is a separator on Windows: `..\x` must not pass on Linux and escape there.
+  const n = normalize(rel.replace(/\\/g, '/'));
+  return n !== '..' && !n.startsWith(`..${sep}`) && !n.startsWith('../') && n !== '.' && !isAbsolute(n);
 }
 
 /**

@@ -125,6 +125,8 @@ describeWithAssets([OFFLINE_MODEL])('extractTarBz2 and installModel', () => {
       const cacheDir = join(root, 'cache2');
       await expect(installModel('tampered', { entry, cacheDir })).rejects.toThrow(/failed its checksum/);
       expect(existsSync(join(cacheDir, 'models', 'tampered'))).toBe(false);
+      // Fully received but failing verification: removed, not kept for a resume.
+      expect(await readdir(join(cacheDir, 'downloads'))).toEqual([]);
     } finally {
       await srv.close();
     }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -58,13 +58,27 @@ describe('hostile downloads', () => {
   afterAll(async () => cleanup());
 
   it('ids are names, not paths: refused before anything on disk changes', async () => {
-    for (const bad of ['../victim', '../../victim', 'a/b', 'a\\b', '/abs', '.', '..', '', 'x\0y', '-rf', 'a'.repeat(129), ' space']) {
+    const hostile = [
+      '../victim', '../../victim', 'a/b', 'a\\b', '..\\x', '/abs', 'C:\\x', 'C:x', '.', '..', '', 'x\0y', '-rf', 'a'.repeat(129), ' space', 'tab\t',
+      // Windows: a trailing dot is dropped (`a.` is `a`), device names are no folders.
+      'a.', 'CON', 'nul', 'Nul.txt', 'com1', 'LPT9.tar.bz2', 'aux',
+    ];
+    for (const bad of hostile) {
       expect(() => checkModelId(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
-      const err = await installModel(bad, { entry: entry(bad, 'http://127.0.0.1:9/a.tar.bz2'), cacheDir: join(root, 'ids') }).catch((e: unknown) => e);
-      expect(InvalidArgumentError.isInstance(err) || (bad === '' && InvalidArgumentError.isInstance(err)), `${JSON.stringify(bad)}: ${String(err)}`).toBe(true);
+      // The entry's URL points at a closed port: a refusal that came too late would be a ConnectionError.
+      const err = await installModel(bad, { entry: entry(bad, 'http://127.0.0.1:9/a.tar.bz2'), cacheDir: join(root, 'ids'), force: true }).catch((e: unknown) => e);
+      expect(InvalidArgumentError.isInstance(err), `${JSON.stringify(bad)}: ${String(err)}`).toBe(true);
+      // A good id with a hostile entry id (a custom catalog) is refused too.
+      const viaEntry = await installModel('fine', { entry: entry(bad, 'http://127.0.0.1:9/a.tar.bz2'), cacheDir: join(root, 'ids') }).catch((e: unknown) => e);
+      expect(InvalidArgumentError.isInstance(viaEntry), `entry ${JSON.stringify(bad)}: ${String(viaEntry)}`).toBe(true);
+    }
+    // …and a download URL whose file name is not a name.
+    for (const url of ['http://127.0.0.1:9/', 'http://127.0.0.1:9/..%2F..%2Fx.tar.bz2', 'http://127.0.0.1:9/a/%2e%2e', 'http://127.0.0.1:9/con.tar.bz2']) {
+      const err = await installModel('fine', { entry: entry('fine', url), cacheDir: join(root, 'ids') }).catch((e: unknown) => e);
+      expect(InvalidArgumentError.isInstance(err), `${url}: ${String(err)}`).toBe(true);
     }
     expect(existsSync(join(root, 'ids'))).toBe(false);
-    expect(checkModelId('silero-vad_v5.1')).toBe('silero-vad_v5.1');
+    for (const good of ['silero-vad_v5.1', 'whisper-tiny.en', 'console', 'com10', 'a'.repeat(128)]) expect(checkModelId(good)).toBe(good);
 
     // The report's reproduction, through the CLI: C/../victim must survive.
     const victim = join(root, 'victim');
@@ -151,34 +165,58 @@ describe('hostile downloads', () => {
     }
   });
 
-  it('a refused manifest or an unreadable archive leaves neither models/<id> nor the download behind', async () => {
-    const bad = join(root, 'bad-manifest.tar.bz2');
-    await makeTarBz2(bad, [
+  it('a refused manifest, a refused archive or an unreadable one leaves neither models/<id> nor the download behind', async () => {
+    const archives: Record<string, { file: string; why: RegExp }> = {
+      'bad-manifest': { file: join(root, 'bad-manifest.tar.bz2'), why: /unknown family "no-such-family"/ },
+      'escaping-manifest': { file: join(root, 'escaping-manifest.tar.bz2'), why: /"files.model" must be a relative path inside the model folder/ },
+      traversal: { file: join(root, 'traversal.tar.bz2'), why: /leaves the folder/ },
+      garbage: { file: join(root, 'garbage.tar.bz2'), why: /not a valid bzip2 archive|could not be extracted/ },
+    };
+    await makeTarBz2(archives['bad-manifest']!.file, [
       { name: 'm/model.json', content: '{"name":"m","kind":"offline","family":"no-such-family","files":{"model":"model.onnx"}}' },
       { name: 'm/model.onnx', content: Buffer.alloc(100) },
     ]);
-    const garbage = join(root, 'garbage.tar.bz2');
-    await writeFile(garbage, 'not bzip2 at all');
-    const files: Record<string, string> = { '/bad-manifest.tar.bz2': bad, '/garbage.tar.bz2': garbage };
-    const srv = await serve((p, res) => void readFile(files[p]!).then((b) => res.end(b)));
+    // `..\\outside.onnx` is harmless on Linux and outside the folder on Windows: refused everywhere.
+    await makeTarBz2(archives['escaping-manifest']!.file, [
+      {
+        name: 'm/model.json',
+        content: JSON.stringify({ name: 'm', kind: 'offline', family: 'zipformer_ctc', files: { model: '..\\outside.onnx', tokens: 'tokens.txt' }, sampleRate: 16000 }),
+      },
+      { name: 'm/tokens.txt', content: 'a 0\n' },
+    ]);
+    await makeTarBz2(archives.traversal!.file, [
+      { name: 'm/model.onnx', content: Buffer.alloc(100) },
+      { name: 'm/../../../escaped.txt', content: 'out' },
+    ]);
+    await writeFile(archives.garbage!.file, 'not bzip2 at all');
+    const srv = await serve((p, res) => void readFile(archives[p.slice(1).replace('.tar.bz2', '')]!.file).then((b) => res.end(b)));
     try {
       const cacheDir = join(root, 'refused');
-      for (const name of ['bad-manifest', 'garbage']) {
+      for (const [name, { why }] of Object.entries(archives)) {
         const err = await installModel(name, { entry: entry(name, `${srv.url}/${name}.tar.bz2`, { files: undefined, family: '' }), cacheDir }).catch((e: unknown) => e);
         expect(ModelError.isInstance(err), `${name}: ${String(err)}`).toBe(true);
-        expect(existsSync(join(cacheDir, 'models', name)), name).toBe(false);
-        expect((await readdir(join(cacheDir, 'models'))).filter((f) => !f.startsWith('.staging')), name).toEqual([]);
+        expect(String(err), name).toMatch(why);
+        expect(await readdir(join(cacheDir, 'models')), name).toEqual([]);
         expect(await readdir(join(cacheDir, 'downloads')), name).toEqual([]);
       }
+      expect(existsSync(join(root, 'escaped.txt'))).toBe(false);
+      expect((await readdir(cacheDir)).sort()).toEqual(['downloads', 'models']);
     } finally {
       await srv.close();
     }
   });
 
   it('--force keeps the old install until the new one is verified', async () => {
-    let mode: 'good' | 'bad' = 'good';
+    let mode: 'good' | 'bad' | 'invalid' = 'good';
+    // Extracts fine, but its model is refused (the model file is 10 zero bytes, no ONNX).
+    const invalid = join(root, 'force-invalid.tar.bz2');
+    await makeTarBz2(invalid, [
+      { name: 'm/model.onnx', content: Buffer.alloc(10) },
+      { name: 'm/tokens.txt', content: 'a 0\n' },
+    ]);
     const srv = await serve((_p, res) => {
       if (mode === 'good') void readFile(archive).then((b) => res.end(b));
+      else if (mode === 'invalid') void readFile(invalid).then((b) => res.end(b));
       else res.end('corrupt');
     });
     try {
@@ -186,10 +224,13 @@ describe('hostile downloads', () => {
       const e = entry('forced', `${srv.url}/tiny.tar.bz2`);
       const first = await installModel('forced', { entry: e, cacheDir });
       const manifest = await readFile(join(first.dir, 'model.json'), 'utf8');
-      mode = 'bad';
-      await expect(installModel('forced', { entry: e, cacheDir, force: true })).rejects.toThrow(ModelError);
-      expect(await readFile(join(first.dir, 'model.json'), 'utf8')).toBe(manifest);
-      expect((await readdir(join(cacheDir, 'models'))).sort()).toEqual(['forced']);
+      for (const m of ['bad', 'invalid'] as const) {
+        mode = m;
+        await expect(installModel('forced', { entry: e, cacheDir, force: true }), m).rejects.toThrow(ModelError);
+        expect(await readFile(join(first.dir, 'model.json'), 'utf8'), m).toBe(manifest);
+        expect((await readdir(join(cacheDir, 'models'))).sort(), m).toEqual(['forced']);
+        expect(await readdir(join(cacheDir, 'downloads')), m).toEqual([]);
+      }
       mode = 'good';
       const again = await installModel('forced', { entry: e, cacheDir, force: true });
       expect(again.dir).toBe(first.dir);
@@ -199,7 +240,52 @@ describe('hostile downloads', () => {
     }
   });
 
-  it('models download --max-size and --stall-timeout are validated and applied', async () => {
+  it('a --force cut short between its two renames is put back by the next install', async () => {
+    // The state a process killed between "old aside" and "new in place" leaves: no models/<id>,
+    // the old install under .<id>.previous-<tag>.
+    const cacheDir = join(root, 'interrupted');
+    const srv = await serve((_p, res) => void readFile(archive).then((b) => res.end(b)));
+    let first: Awaited<ReturnType<typeof installModel>>;
+    try {
+      first = await installModel('cut', { entry: entry('cut', `${srv.url}/tiny.tar.bz2`), cacheDir });
+    } finally {
+      await srv.close();
+    }
+    const models = join(cacheDir, 'models');
+    await rename(join(models, 'cut'), join(models, '.cut.previous-0badf00d'));
+    // No server now: the restored install is returned without a download.
+    const again = await installModel('cut', { entry: entry('cut', `${srv.url}/tiny.tar.bz2`), cacheDir });
+    expect(again.dir).toBe(first.dir);
+    expect(await readdir(models)).toEqual(['cut']);
+  });
+
+  it('models download --stall-timeout drops a stalled download (exit 1, typed message) and is validated', async () => {
+    let requests = 0;
+    const srv = await serve((_p, res) => {
+      requests++;
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write(Buffer.alloc(1000)); // then nothing, connection held open
+    });
+    try {
+      const cacheDir = join(root, 'cli-stall');
+      const r = await runCli(['models', 'download', 'x', '--url', `${srv.url}/x.tar.bz2`, '--cache-dir', cacheDir, '--stall-timeout', '0.2', '--progress', 'none']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/stalled: no data for 0.2 s/);
+      expect(requests).toBe(3); // the first try and 2 retries
+      // What arrived is kept for a resume, and nothing else.
+      expect((await readdir(join(cacheDir, 'downloads'))).sort()).toEqual(['x.tar.bz2.partial', 'x.tar.bz2.partial.json']);
+      expect(await readdir(join(cacheDir, 'models'))).toEqual([]);
+      for (const bad of ['0', '-1', 'soon']) {
+        const b = await runCli(['models', 'download', 'x', '--url', `${srv.url}/x.tar.bz2`, '--cache-dir', cacheDir, '--stall-timeout', bad]);
+        expect(b.code, bad).toBe(2);
+        expect(b.stderr).toMatch(/--stall-timeout must be a positive number/);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('models download --max-size is validated and applied', async () => {
     const srv = await serve((_p, res) => {
       res.writeHead(200, { 'content-length': '5000000' });
       res.end(Buffer.alloc(5_000_000));
