@@ -145,8 +145,11 @@ describe('hostile downloads', () => {
     });
     try {
       const dest = join(root, 'endless', 'm.onnx');
-      const err = await downloadFile(`${srv.url}/endless`, dest, { maxBytes: 1_000_000 }).catch((e: unknown) => e);
+      let most = 0;
+      const err = await downloadFile(`${srv.url}/endless`, dest, { maxBytes: 1_000_000, onProgress: (p) => void (most = Math.max(most, p.receivedBytes)) }).catch((e: unknown) => e);
       expect(ModelError.isInstance(err), String(err)).toBe(true);
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(1_000_000); // never more than the cap on disk
       expect(String(err)).toMatch(/larger than the limit of 1000000 bytes/);
       expect(existsSync(`${dest}.partial`)).toBe(false);
       expect(existsSync(dest)).toBe(false);

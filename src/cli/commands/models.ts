@@ -56,9 +56,11 @@ function parseSize(value: string): number {
  * Registers `hybrid-asr models list|download|verify`.
  *
  * - `list [--json]`: models under HYBRID_ASR_MODELS and the cache (with unreadable folders), and the catalog.
- * - `download <id> [--url <url>] [--sha256 <hex>] [--force] [--progress auto|bar|lines|none]`:
+ * - `download <id> [--url <url>] [--sha256 <hex>] [--force] [--stall-timeout <sec>] [--max-size <size>] [--progress auto|bar|lines|none]`:
  *   installs a catalog model into the cache (HYBRID_ASR_CACHE). HYBRID_ASR_CATALOG_URL points
- *   downloads at a mirror (the published file name is appended to it).
+ *   downloads at a mirror (the published file name is appended to it). `<id>` is a name, never a
+ *   path; `--stall-timeout` (default 30 s) and `--max-size` (default: the catalog size + 25 %,
+ *   else 4 GiB) bound a download's time without data and its size.
  * - `verify <model> [--checksums] [--probe]`: static validation (exit 2 with the reason when bad),
  *   optionally sha256 checks, then the proof (load + decode in a child process, verdict cached;
  *   `--probe` proves again even when a verdict is cached).
@@ -109,7 +111,7 @@ export function register(program: Command): void {
     .option('--sha256 <hex>', 'expected sha256 of the download')
     .option('--force', 'reinstall when already installed (the old install stays until the new one is verified)')
     .option('--stall-timeout <sec>', 'drop and retry a download that delivers nothing for this long', parsePositiveNumber('--stall-timeout'), 30)
-    .option('--max-size <size>', 'largest download accepted, e.g. 500MB or 2GB (default: the catalog size + 25 %, else 4 GB)', parseSize)
+    .option('--max-size <size>', 'largest download accepted, e.g. 500MB or 2GB (default: the catalog size + 25 % + 1 MiB, else 4 GiB)', parseSize)
     .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, lines otherwise) | bar | lines | none', parseProgressMode, 'auto')
     .action(
       action(async (signal, id: string, opts: { url?: string; sha256?: string; force?: boolean; progress: ProgressMode; cacheDir?: string; stallTimeout: number; maxSize?: number }) => {
