@@ -1,4 +1,5 @@
 import type { DiarizationEvent, EndEvent, ErrorEvent, FinalEvent, PartialEvent } from '../spec/index.js';
+import type { SpoolRecoveryWarning } from './spool.js';
 
 /** Figures of one live tick (one decode of new audio plus its context). */
 export interface TickEvent {
@@ -54,8 +55,21 @@ export interface SpeakerRemapEvent {
   readonly mapping: Readonly<Record<string, string>>;
 }
 
+/**
+ * A recovered processor could not keep everything the crashed session left: what was dropped
+ * (seconds of audio, commit-log lines). One per {@link SpoolRecoveryWarning}, emitted after
+ * `recover()` resolves and before any other event (they are also in `recovered.warnings` and in
+ * the final transcript's `warnings`).
+ */
+export interface RecoveryEvent {
+  /** Discriminator. */
+  readonly type: 'recovery';
+  /** What was dropped. */
+  readonly warning: SpoolRecoveryWarning;
+}
+
 /** Everything the live processor emits, discriminated by `type`. */
-export type LiveEvent = PartialEvent | FinalEvent | DiarizationEvent | TickEvent | LagEvent | SpeakerRemapEvent | ErrorEvent | EndEvent;
+export type LiveEvent = PartialEvent | FinalEvent | DiarizationEvent | TickEvent | LagEvent | SpeakerRemapEvent | RecoveryEvent | ErrorEvent | EndEvent;
 
 /** The typed event map of {@link ChunkedLiveProcessor} (eventemitter3). */
 export interface LiveProcessorEvents {
@@ -71,6 +85,8 @@ export interface LiveProcessorEvents {
   lag: [event: LagEvent];
   /** Live speaker labels → final ones. */
   'speaker-remap': [event: SpeakerRemapEvent];
+  /** A recovered session dropped what could not be recovered (see {@link RecoveryEvent}). */
+  recovery: [event: RecoveryEvent];
   /** A failure; with `recoverable: false` the processor stopped. */
   error: [event: ErrorEvent];
   /** The final transcript. */

@@ -6,7 +6,7 @@
  */
 export { ChunkedLiveProcessor, readCommittedWords } from './processor.js';
 export type { ChunkedLiveProcessorOptions, LiveDiarizer, RecoveredState } from './processor.js';
-export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, SpeakerRemapEvent, TickEvent } from './events.js';
+export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, RecoveryEvent, SpeakerRemapEvent, TickEvent } from './events.js';
 export { decideCommit, sanitizeWords, wordsOfSegments } from './commit-policy.js';
 export type { CommitDecision, CommitInput, CommitPolicyOptions, CommitReason } from './commit-policy.js';
 export { parseCommitLog, PcmSpool, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, WAV_HEADER_BYTES } from './spool.js';

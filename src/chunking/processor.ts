@@ -20,6 +20,7 @@ import type {
   Transcription,
   TranscriptionConfig,
   TranscriptionEvent,
+  TranscriptionWarning,
   Word,
 } from '../spec/index.js';
 import { chunkToMono } from '../audio/index.js';
@@ -27,7 +28,7 @@ import { reconcileSpeakers } from '../diarization/reconcile.js';
 import { decideCommit, sanitizeWords, wordsOfSegments, type CommitPolicyOptions } from './commit-policy.js';
 import type { LiveEvent, LiveMetricsSummary, LiveProcessorEvents, TickEvent } from './events.js';
 import { FeedQueue } from './feed-queue.js';
-import { parseCommitLog, PcmSpool, SPOOL_COMMITS_FILE, type CommitRecord, type SpoolRecovery } from './spool.js';
+import { parseCommitLog, PcmSpool, SPOOL_COMMITS_FILE, type CommitRecord, type SpoolRecovery, type SpoolRecoveryWarning } from './spool.js';
 import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link ChunkedLiveProcessor}. */
@@ -245,6 +246,8 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
   private readonly iterators = new Set<{ push: (e: LiveEvent) => void; end: () => void }>();
   private readonly liveTurns: SpeakerTurn[] = [];
   private recoveredState: RecoveredState | undefined;
+  /** Recovery warnings not yet emitted as `recovery` events (see {@link flushRecoveryEvents}). */
+  private pendingRecovery: SpoolRecoveryWarning[] = [];
   // metrics
   private m = { bytesRead: 0, maxBytes: 0, decodedSec: 0, calls: 0, procSum: 0, procMax: 0, lagEvents: 0, maxLag: 0 };
   // streaming mode
@@ -313,7 +316,13 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
    * Reopens a spool left by a crashed or killed processor: the audio, the journal and the words
    * committed before the crash are kept; the returned processor is running, ready to take more
    * audio (`push`) or to finalize (`stop`). Audio that arrived after the last tick is decoded by
-   * the next tick.
+   * the next tick. What is not consistent (audio shorter than the journal says, commit-log lines
+   * that are not records, commits past the audio on disk) is dropped and reported: in
+   * `recovered.warnings`, as `recovery` events (after this resolves, before any other event) and
+   * in the final transcript's `warnings`. The processor owns the spool until `stop()` or a fatal
+   * error (a lock file; the lock of a process that died is taken over).
+   * @throws SpoolLockedError when another live process (or this one) owns the spool; SpoolError
+   *   when a spool file can't be read or written (missing audio, read-only or full disk).
    */
   static async recover(
     spoolDir: string,
@@ -344,6 +353,10 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       frontierSec: p.frontierSec,
     };
     p.begin();
+    // Emitted once the caller had a chance to subscribe (`await recover()` then `on`/`events()`),
+    // and in any case before the events of its next push() or stop().
+    p.pendingRecovery = [...recovery.warnings];
+    if (p.pendingRecovery.length > 0) setImmediate(() => p.flushRecoveryEvents());
     return p;
   }
 
@@ -383,6 +396,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       throw new InvalidArgumentError(this.state === 'new' ? 'push() before start()' : 'push() after stop()');
     }
     const bytes = this.toPcmBytes(audio);
+    this.flushRecoveryEvents();
     const spool = this.spool!;
     await spool.append(bytes);
     if (this.o.liveDiarizer) {
@@ -492,6 +506,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       throw new InvalidArgumentError(this.state === 'new' ? 'stop() before start()' : 'stop() was already called');
     }
     this.state = 'stopping';
+    this.flushRecoveryEvents();
     if (this.o.liveDiarizer) this.addLiveTurns(this.o.liveDiarizer.flush());
     const signal = AbortSignal.any([options.abortSignal, this.o.abortSignal].filter((s): s is AbortSignal => s !== undefined));
     try {
@@ -516,7 +531,7 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
       await spool.close();
       const diar = this.o.diarization;
       const t0 = this.o.now();
-      const transcription =
+      const decoded =
         options.fullPass === false || spool.bytesWritten === 0
           ? await this.liveTranscription(t0)
           : await this.o.backend.transcribe(spool.audioPath, {
@@ -525,13 +540,15 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
               abortSignal: signal,
             });
       if (diar !== false || this.liveTurns.length > 0) {
-        const finalTurns = transcription.segments
+        const finalTurns = decoded.segments
           .filter((x) => x.speaker !== undefined)
           .map((x) => ({ speaker: x.speaker!, start: x.start, end: x.end }));
         this.send({ type: 'speaker-remap', mapping: reconcileSpeakers(this.liveTurns, finalTurns) });
       }
       await spool.writeJournal({ finalized: true });
       this.state = 'stopped';
+      const recoveryWarnings: TranscriptionWarning[] = (this.recoveredState?.warnings ?? []).map((w) => ({ type: 'other', message: w.message }));
+      const transcription = recoveryWarnings.length === 0 ? decoded : { ...decoded, warnings: [...recoveryWarnings, ...decoded.warnings] };
       const end: EndEvent = { type: 'end', durationSec: spool.durationSec, transcription };
       this.send(end);
       for (const it of this.iterators) it.end();
@@ -874,6 +891,13 @@ export class ChunkedLiveProcessor extends EventEmitter<LiveProcessorEvents> {
         this.liveTurns.push({ speaker: w.speaker, start: w.start, end: w.end });
       }
     }
+  }
+
+  /** Emits the recovery warnings not yet emitted, once each. */
+  private flushRecoveryEvents(): void {
+    const pending = this.pendingRecovery;
+    this.pendingRecovery = [];
+    for (const warning of pending) this.send({ type: 'recovery', warning });
   }
 
   private send(e: LiveEvent): void {

@@ -4,7 +4,7 @@
  * for file-system failures. Real files, real child processes, real tmpfs mounts.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -128,11 +128,22 @@ describe('partial recovery', () => {
     expect((await readCommittedWords(dir)).map((w) => w.word)).toEqual(['one', 'two']);
   });
 
+  it('readCommittedWords() reads past a null or garbage line of a live log (a null line was a TypeError)', async () => {
+    await crashedSpool(dir, 2, ['one', 'two']);
+    const log = join(dir, SPOOL_COMMITS_FILE);
+    const [l1, l2] = (await readFile(log, 'utf8')).trim().split('\n');
+    await writeFile(log, `${l1}\nnull\n{oops\n${l2}\n`);
+    expect((await readCommittedWords(dir)).map((w) => w.word)).toEqual(['one', 'two']);
+  });
+
   it('audio 1 s shorter than the journal says: the session continues from the audio on disk, commits past it dropped, with warnings', async () => {
     await crashedSpool(dir, 3, ['a', 'b', 'c', 'd', 'e', 'f']); // commits up to 3 s
     await truncate(join(dir, SPOOL_AUDIO_FILE), WAV_HEADER_BYTES + 2 * BPS);
     await asIfOwnerDied(dir);
     const p = await ChunkedLiveProcessor.recover(dir, { backend: new TestBackend({ capabilities: { streaming: false } }) });
+    // Subscribed after recover() resolved: the recovery events still come, first, once each.
+    const seen: string[] = [];
+    for (const t of ['recovery', 'final', 'tick', 'end'] as const) p.on(t, (e) => seen.push(e.type === 'recovery' ? `recovery:${e.warning.kind}` : e.type));
     const w = p.recovered!.warnings;
     expect(w.map((x) => x.kind)).toEqual(['audio-truncated', 'commits-beyond-audio']);
     expect(w[0]!.droppedSec).toBeCloseTo(1, 3);
@@ -141,6 +152,29 @@ describe('partial recovery', () => {
     await p.push(new Uint8Array(BPS)); // and it goes on
     const t = await p.stop({ fullPass: false });
     expect(t.segments.flatMap((s) => s.words).map((x) => x.word)).toEqual(['a', 'b', 'c', 'd']);
+    expect(seen.slice(0, 2)).toEqual(['recovery:audio-truncated', 'recovery:commits-beyond-audio']);
+    expect(seen.filter((x) => x.startsWith('recovery'))).toHaveLength(2);
+    expect(seen.at(-1)).toBe('end');
+    // The final transcript says what was dropped.
+    expect(t.warnings).toEqual(w.map((x) => ({ type: 'other', message: x.message })));
+  });
+
+  it('recovery events come without a push() or stop(), to listeners and to an events() iterator opened after recover() resolves', async () => {
+    await crashedSpool(dir, 2, ['one']);
+    await writeFile(join(dir, SPOOL_COMMITS_FILE), `${await readFile(join(dir, SPOOL_COMMITS_FILE), 'utf8')}garbage\n`);
+    const p = await ChunkedLiveProcessor.recover(dir, { backend: new TestBackend({ capabilities: { streaming: false } }) });
+    const heard: unknown[] = [];
+    p.on('recovery', (e) => heard.push(e.warning));
+    const iterated: string[] = [];
+    const drained = (async () => {
+      for await (const e of p.events()) iterated.push(e.type);
+    })();
+    await new Promise((r) => setImmediate(r)); // after the processor's own deferred emit
+    expect(heard).toEqual([expect.objectContaining({ type: 'recovery', kind: 'bad-commit-lines', lines: [2] })]);
+    await p.stop({ fullPass: false });
+    await drained;
+    expect(iterated[0]).toBe('recovery');
+    expect(iterated.filter((t) => t === 'recovery')).toHaveLength(1);
   });
 
   it('hybrid-asr live --recover reports the warnings as JSON lines', async () => {
@@ -187,6 +221,33 @@ describe('file-system failures are typed errors', () => {
     expect(last).toMatchObject({ type: 'error', code: 'spool_error', recoverable: false });
     expect(String(last.message)).toMatch(/ENOSPC/);
     expect(r.stderr.trim().split('\n')[0]).toMatch(/^hybrid-asr: Could not write the spool audio .*ENOSPC/);
+  });
+
+  it('the disk fills up while a recovered session finalizes: exactly one JSON error event, exit 1', async () => {
+    const mnt = tmpfs('1m');
+    if (mnt === undefined) return;
+    const s = join(mnt, 'full');
+    // A crashed session: 4 s of speech spooled, nothing decoded yet, its owner dead.
+    const speech = (await readFile(join(AUDIO_DIR, 'espeak', 'espeak-001.wav'))).subarray(WAV_HEADER_BYTES);
+    const spool = await PcmSpool.create({ dir: s, sampleRate: RATE });
+    await spool.append(speech);
+    await spool.writeJournal({});
+    await spool.abandon();
+    await asIfOwnerDied(s);
+    // One free page: recovery fits (its journal replaces the old one), the final tick's first
+    // commit-log line takes the page, and the journal write after it finds the disk full.
+    const { bavail, bsize } = await statfs(mnt);
+    await writeFile(join(mnt, 'filler'), Buffer.alloc((bavail - 1) * bsize));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'live', s, '--recover', '-m', OFFLINE_MODEL], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    const errors = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'spool_error', recoverable: false });
+    expect(String(errors[0]!.message)).toMatch(/no space left on the device \(ENOSPC\)/);
   });
 
   it('a read-only file system (EROFS, a real remount): recover() is a SpoolError, and so is hybrid-asr live --recover', async () => {

@@ -72,10 +72,12 @@ export function register(program: Command): void {
  * before the one-line message on stderr, so that a consumer of the JSON lines sees why it ended.
  */
 async function runReportingErrors(signal: AbortSignal, input: string, flags: LiveFlags): Promise<void> {
+  const reported = { fatal: false };
   try {
-    await run(signal, input, flags);
+    await run(signal, input, flags, reported);
   } catch (e) {
-    if (!signal.aborted) {
+    // The processor's own non-recoverable `error` event, when it sent one, already said why.
+    if (!signal.aborted && !reported.fatal) {
       const err = ASRError.isInstance(e) ? e : undefined;
       writeJsonLine({ type: 'error', code: err?.code ?? 'error', message: e instanceof Error ? e.message : String(e), recoverable: false });
     }
@@ -91,7 +93,7 @@ function parseNonNegative(flag: string): (value: string) => number {
   };
 }
 
-async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promise<void> {
+async function run(signal: AbortSignal, input: string, flags: LiveFlags, reported: { fatal: boolean }): Promise<void> {
   if (flags.speed !== 'realtime' && flags.speed !== 'max') {
     throw new InvalidArgumentError(`--speed must be realtime or max, got "${flags.speed}"`);
   }
@@ -113,6 +115,7 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags): Promis
   });
   const print = (e: LiveEvent): void => {
     if (e.type === 'partial' && !flags.partials) return;
+    if (e.type === 'error' && !e.recoverable) reported.fatal = true;
     writeJsonLine(toJson(e));
   };
   const common = {
