@@ -380,7 +380,15 @@ export class StreamSession {
       if (this.#closed) return;
       const err = ASRError.isInstance(e) ? e : undefined;
       this.#host.log?.('error', `stream ${this.id}: ${(e as Error)?.message ?? String(e)}`);
-      this.#fail(err?.code ?? 'server_error', err?.message ?? 'The recogniser failed', err?.isRetryable ?? true, CLOSE_CODES.serverError);
+      // A backend's verdict on the client's audio or arguments is the client's error (4400, not
+      // retryable); anything else is the server's (4500).
+      const clientFault = err?.code === 'invalid_audio' || err?.code === 'invalid_argument';
+      this.#fail(
+        err?.code ?? 'server_error',
+        err?.message ?? 'The recogniser failed',
+        clientFault ? false : (err?.isRetryable ?? true),
+        clientFault ? CLOSE_CODES.protocolError : CLOSE_CODES.serverError,
+      );
     }
   }
 
