@@ -46,6 +46,17 @@ export class ResettableProxy {
     return this.port;
   }
 
+  /**
+   * Stalls every open connection: neither side's bytes are read any more (a hung server or a
+   * congested path), so nothing the client sends is acknowledged. New connections are not stalled.
+   */
+  stallAll(): void {
+    for (const [c, u] of this.#pairs) {
+      c.pause();
+      u.pause();
+    }
+  }
+
   /** Resets every open connection (RST on both sides). */
   resetAll(): void {
     for (const [c, u] of this.#pairs) {

@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { decodeAudio } from '../../src/audio/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
 import { RemoteBackend } from '../../src/backends/remote/index.js';
-import { ASRError, AuthenticationError } from '../../src/errors/index.js';
+import { ASRError, AuthenticationError, StreamInterruptedError } from '../../src/errors/index.js';
 import { wordErrorRate } from '../../src/metrics/wer.js';
 import { createServer, STREAM_SUBPROTOCOL, type ASRServer } from '../../src/server/index.js';
 import { AUDIO_DIR, describeWithAssets, STREAMING_MODEL } from '../helpers/shared.js';
@@ -98,6 +98,99 @@ describeWithAssets([STREAMING_MODEL, LONG])('remote streaming through a real ser
       expect(resumes.some((o) => o > 0), 'resumed after acknowledged finals').toBe(true);
       expect(events.at(-1)?.type).toBe('end');
       expectSameWords(baseline, finalWords(events));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  /**
+   * Input much faster than real time into a connection that stops acknowledging (issue #13.2): the
+   * stream stops pulling its input once `replayBufferSec` is unacknowledged, instead of dropping the
+   * oldest unacknowledged audio. Returns the proxy, the stream's events promise, and how far the
+   * input had been read when it stalled, against the most the server can have acknowledged.
+   */
+  async function stalledStream(extra: Partial<ConstructorParameters<typeof RemoteBackend>[0]>): Promise<{
+    proxy: ResettableProxy;
+    run: Promise<unknown>;
+    pulledSamples: () => number;
+    forwardedSamples: number;
+  }> {
+    const proxy = new ResettableProxy(port);
+    const proxyPort = await proxy.listen();
+    const r = remote(`http://127.0.0.1:${proxyPort}`, { replayBufferSec: 3, ...extra });
+    const step = Math.round(0.2 * 16_000);
+    let pulled = 0;
+    let stalledAt = -1;
+    let forwardedSamples = 0;
+    let onStall: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (onStall = resolve));
+    const run = drain(
+      r.transcribeStream(
+        pacedChunks(samples, 16_000, 0.2, 0, (i) => {
+          pulled = Math.min(samples.length, (i + 1) * step);
+          if (stalledAt < 0 && pulled >= 20 * 16_000) {
+            stalledAt = pulled;
+            proxy.stallAll();
+            // Nothing past this reached the server: it can acknowledge at most this much.
+            forwardedSamples = Math.ceil(proxy.upstreamBytes / 2);
+            onStall();
+          }
+        }),
+      ),
+    );
+    void run.catch(() => undefined);
+    await stalled;
+    // Give a stream that ignored backpressure every chance to read the rest of the input.
+    for (let i = 0; i < 100 && pulled < samples.length; i++) await new Promise((r2) => setTimeout(r2, 10));
+    return { proxy, run, pulledSamples: () => pulled, forwardedSamples };
+  }
+
+  it('input faster than real time into a stalled connection: the input is not pulled past replayBufferSec of unacknowledged audio, and a resume loses nothing', async () => {
+    const { proxy, run, pulledSamples, forwardedSamples } = await stalledStream({});
+    try {
+      const step = Math.round(0.2 * 16_000);
+      // Backpressure: at most replayBufferSec (3 s) past what the server can have acknowledged, plus one chunk.
+      expect(pulledSamples()).toBeLessThanOrEqual(forwardedSamples + 3 * 16_000 + step);
+      expect(pulledSamples()).toBeLessThan(samples.length);
+      // The connection dies; the stream resumes from the server's acknowledgement and replays the rest.
+      proxy.resetAll();
+      const events = (await run) as Awaited<ReturnType<typeof drain>>;
+      expect(pulledSamples()).toBe(samples.length);
+      expect(events.at(-1)?.type).toBe('end');
+      expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+      expectSameWords(baseline, finalWords(events));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a replay buffer shorter than an utterance, input as fast as possible: the stream still finishes, every word once', async () => {
+    // The server acknowledges only at the end of a final; with 1 s of buffer and utterances of
+    // several seconds, waiting for an ack alone would wait forever. A pong shows the server has read
+    // all that was sent, and the stream reads on.
+    const events = await drain(remote(url, { replayBufferSec: 1 }).transcribeStream(pacedChunks(samples, 16_000, 0.2)));
+    expect(events.at(-1)?.type).toBe('end');
+    expectSameWords(baseline, finalWords(events));
+  }, 60_000);
+
+  it('a stalled connection that cannot be resumed hands back every unacknowledged sample, exactly, in StreamInterruptedError', async () => {
+    const { proxy, run, pulledSamples, forwardedSamples } = await stalledStream({ reconnect: { maxAttempts: 0 } });
+    try {
+      proxy.resetAll();
+      const err = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(StreamInterruptedError.isInstance(err), String(err)).toBe(true);
+      const e = err as StreamInterruptedError;
+      expect(e.sampleRate).toBe(16_000);
+      const from = Math.round(e.audioOffsetSec * 16_000);
+      // It starts at the server's acknowledgement (at most what reached the server), not later.
+      expect(from).toBeLessThanOrEqual(forwardedSamples);
+      // Everything read from the input after the acknowledgement, none of it dropped.
+      expect(from + e.unacknowledgedAudio.length).toBe(pulledSamples());
+      expect(e.unacknowledgedAudio.length).toBeGreaterThan(0);
+      expect(Buffer.from(e.unacknowledgedAudio.buffer).equals(Buffer.from(samples.slice(from, pulledSamples()).buffer))).toBe(true);
     } finally {
       await proxy.close();
     }

@@ -120,10 +120,14 @@ export interface RemoteBackendOptions {
   /** Reconnection policy of live streams. */
   readonly reconnect?: ReconnectOptions | undefined;
   /**
-   * Most seconds of audio sent ahead of the server's acknowledgement, kept for replay after a
+   * Most seconds of audio read ahead of the server's acknowledgement, kept for replay after a
    * reconnection. When this much is unacknowledged the stream stops pulling its input (backpressure)
    * until the server catches up: unacknowledged audio is never dropped, so an input that comes
-   * faster than real time loses nothing on a reconnection or a failover.
+   * faster than real time loses nothing on a reconnection or a failover. The server acknowledges
+   * at the end of each final, so an utterance longer than this buffer needs more audio before any
+   * ack can come: once a pong shows the server has read everything sent, the stream reads one more
+   * second (the server's own input queue then bounds how far ahead it gets), so a short buffer
+   * never stalls a stream.
    * @defaultValue 120
    */
   readonly replayBufferSec?: number | undefined;

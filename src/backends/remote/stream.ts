@@ -116,6 +116,12 @@ export class StreamClient {
   readonly #finals: Segment[] = [];
   #wakeSender: (() => void) | undefined;
   #wakeProducer: (() => void) | undefined;
+  /** Whether the producer waits for room in the replay buffer. */
+  #producerWaiting = false;
+  /** Samples the server has provably read on this connection (a pong answered a ping sent after them). */
+  #confirmed = 0;
+  /** For each ping in flight on this connection, in order: the samples sent before it. */
+  #pings: number[] = [];
   #pulling: Promise<IteratorResult<AudioChunk>> | undefined;
 
   constructor(o: ResolvedRemoteOptions, audio: AsyncIterable<AudioChunk>, config: StreamConfig, hooks: StreamHooks) {
@@ -162,16 +168,30 @@ export class StreamClient {
 
   // ---------------------------------------------------------------- audio in
 
+  /**
+   * Whether the replay buffer is full: `replayBufferSec` of unacknowledged audio is kept, and the
+   * server has not provably read all but the last second of it. The server acknowledges only audio
+   * it will never need again (the end of a final), so an utterance longer than the buffer could
+   * never be acknowledged without more audio: once a pong shows the server has read everything
+   * sent, one more second may be read (the server's own queue then bounds how far this goes).
+   */
+  #full(): boolean {
+    const rate = this.#sampleRate || 16000;
+    return this.#kept >= this.#o.replayBufferSec * rate && this.#total >= this.#confirmed + rate;
+  }
+
   async #produce(): Promise<void> {
-    const cap = (): number => this.#o.replayBufferSec * (this.#sampleRate || 16000);
     for (;;) {
       if (this.#finished) return;
-      // Backpressure: with `replayBufferSec` of unacknowledged audio kept, stop pulling from the
-      // source until the server acknowledges some (connected or not). Unacknowledged audio is never
-      // dropped, so a resume or a failover always has all of it, however fast the input comes.
-      while (!this.#finished && this.#kept >= cap()) {
+      // Backpressure: with the replay buffer full, stop pulling from the source until the server
+      // acknowledges (or reads) some (connected or not). Unacknowledged audio is never dropped, so a
+      // resume or a failover always has all of it, however fast the input comes.
+      while (!this.#finished && this.#full()) {
+        this.#producerWaiting = true;
+        this.#wakeSender?.();
         await new Promise<void>((r) => (this.#wakeProducer = r));
         this.#wakeProducer = undefined;
+        this.#producerWaiting = false;
       }
       if (this.#finished) return;
       this.#pulling = this.#source.next();
@@ -328,6 +348,7 @@ export class StreamClient {
       this.#ws = ws;
       this.#cursor = undefined;
       this.#stopSent = false;
+      this.#pings = [];
       let settled = false;
       let pongPending = false;
       let pinger: NodeJS.Timeout | undefined;
@@ -382,10 +403,19 @@ export class StreamClient {
             return;
           }
           pongPending = true;
-          ws.ping();
+          this.#ping(ws);
         }, this.#o.keepaliveIntervalMs);
       });
-      ws.on('pong', () => (pongPending = false));
+      ws.on('pong', () => {
+        pongPending = false;
+        // Pongs answer pings in order, and the server reads frames in order: everything sent
+        // before the ping has been read.
+        const sent = this.#pings.shift();
+        if (sent !== undefined && this.#ws === ws && sent > this.#confirmed) {
+          this.#confirmed = sent;
+          this.#wakeProducer?.();
+        }
+      });
       ws.on('message', (data: RawData, isBinary: boolean) => {
         if (settled) return;
         if (isBinary) return fail(new ConnectionError('The server sent a binary frame; the protocol has none'));
@@ -428,6 +458,12 @@ export class StreamClient {
 
   #resolveSession: (() => void) | undefined;
 
+  /** Pings the server, noting the audio sent before the ping. */
+  #ping(ws: WebSocketLike): void {
+    this.#pings.push(this.#cursor ?? this.#confirmed);
+    ws.ping();
+  }
+
   #handle(m: ServerMessage, ws: WebSocketLike, fail: (e: ASRError) => void): void {
     if (typeof m.ack === 'number' && Number.isFinite(m.ack) && m.ack <= this.#total) this.#trim(m.ack);
     switch (m.type) {
@@ -440,6 +476,7 @@ export class StreamClient {
         if (resumed) this.#hooks.resume(m.session_id, m.audio_end / this.#sampleRate);
         this.#onReady?.();
         this.#cursor = m.audio_end;
+        this.#confirmed = m.audio_end;
         void this.#send(ws).catch((e) => fail(ASRError.isInstance(e) ? e : new ConnectionError('Sending failed', { cause: e })));
         return;
       }
@@ -503,6 +540,9 @@ export class StreamClient {
         }
         return;
       }
+      // Everything is sent and the producer waits for room: ask whether the server has read it all
+      // (see #full), once per position.
+      if (this.#producerWaiting && this.#confirmed < cursor && this.#pings.at(-1) !== cursor) this.#ping(ws);
       await new Promise<void>((r) => (this.#wakeSender = r));
       this.#wakeSender = undefined;
     }
