@@ -319,10 +319,12 @@ export class StreamClient {
 
   #onReady: (() => void) | undefined;
 
+  /** The stream cannot go on: the error names, and carries, every sample the server has not acknowledged. */
   #interrupted(message: string, cause: unknown): StreamInterruptedError {
     const from = this.#ack;
+    const sec = (n: number): string => (n / this.#sampleRate).toFixed(2);
     return new StreamInterruptedError(
-      message,
+      `${message}; the server has not acknowledged ${sec(this.#total - from)} s of audio from ${sec(from)} s on (StreamInterruptedError.unacknowledgedAudio)`,
       { unacknowledgedAudio: this.#audioFrom(from), sampleRate: this.#sampleRate, audioOffsetSec: from / this.#sampleRate },
       { cause },
     );
