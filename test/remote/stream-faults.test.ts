@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decodeAudio } from '../../src/audio/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
-import { RemoteBackend } from '../../src/backends/remote/index.js';
+import { RemoteBackend, type WebSocketConstructor } from '../../src/backends/remote/index.js';
 import { ASRError, AuthenticationError, StreamInterruptedError } from '../../src/errors/index.js';
 import { wordErrorRate } from '../../src/metrics/wer.js';
 import { createServer, STREAM_SUBPROTOCOL, type ASRServer } from '../../src/server/index.js';
@@ -172,6 +172,20 @@ describeWithAssets([STREAMING_MODEL, LONG])('remote streaming through a real ser
     expect(events.at(-1)?.type).toBe('end');
     expectSameWords(baseline, finalWords(events));
   }, 60_000);
+
+  it('streams through an injected WebSocket constructor when one is given', async () => {
+    let opened = 0;
+    class Counting extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        opened++;
+      }
+    }
+    const r = remote(url, { WebSocket: Counting as unknown as WebSocketConstructor });
+    const events = await drain(r.transcribeStream(pacedChunks(samples.subarray(0, 5 * 16_000), 16_000, 0.2)));
+    expect(events.at(-1)?.type).toBe('end');
+    expect(opened).toBe(1);
+  });
 
   it('a stalled connection that cannot be resumed hands back every unacknowledged sample, exactly, in StreamInterruptedError', async () => {
     const { proxy, run, pulledSamples, forwardedSamples } = await stalledStream({ reconnect: { maxAttempts: 0 } });
