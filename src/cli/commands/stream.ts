@@ -9,20 +9,12 @@ import { action, parsePositiveInt, writeJsonLine } from '../io.js';
 import { createProgress, formatClock, parseProgressMode, type ProgressMode, type ProgressReporter } from '../progress.js';
 
 /** Parsed options of `hybrid-asr stream`. */
-interface StreamFlags {
-  readonly backend: CliBackendOptions['backend'];
-  readonly model?: string | undefined;
+interface StreamFlags extends Pick<CliBackendOptions, 'backend' | 'model' | 'threads' | 'fastEndpoint' | 'remoteUrl' | 'apiKey' | 'tier' | 'fallback'> {
   readonly chunkMs: number;
   readonly realtime?: boolean | undefined;
   readonly rawRate?: number | undefined;
   readonly rawChannels: number;
   readonly language?: string | undefined;
-  readonly threads?: number | undefined;
-  readonly fastEndpoint?: boolean | undefined;
-  readonly remoteUrl?: string | undefined;
-  readonly apiKey?: string | undefined;
-  readonly tier?: string | undefined;
-  readonly fallback?: string | undefined;
   readonly progress: ProgressMode;
 }
 

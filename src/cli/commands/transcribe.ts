@@ -11,18 +11,11 @@ import { action, parsePositiveInt } from '../io.js';
 import { createProgress, formatClock, parseProgressMode, type ProgressMode } from '../progress.js';
 
 /** Parsed options of `hybrid-asr transcribe`. */
-interface TranscribeFlags {
-  readonly backend: CliBackendOptions['backend'];
-  readonly model?: string | undefined;
+interface TranscribeFlags extends Pick<CliBackendOptions, 'backend' | 'model' | 'threads' | 'remoteUrl' | 'apiKey' | 'tier' | 'fallback'> {
   readonly format: OutputFormat;
   readonly diarize?: boolean | undefined;
   readonly language?: string | undefined;
   readonly output?: string | undefined;
-  readonly threads?: number | undefined;
-  readonly remoteUrl?: string | undefined;
-  readonly apiKey?: string | undefined;
-  readonly tier?: string | undefined;
-  readonly fallback?: string | undefined;
   readonly progress: ProgressMode;
   readonly rawRate?: number | undefined;
   readonly rawChannels: number;
