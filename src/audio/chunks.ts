@@ -1,9 +1,16 @@
 import type { AudioChunk } from '../spec/index.js';
 import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
 import { Resampler } from './resampler.js';
-import { MAX_CHANNELS, MAX_SAMPLE_RATE } from './wav.js';
+import { MAX_CHANNELS, MAX_SAMPLE_RATE, liveSampleRateProblem } from './limits.js';
 
-function checkChunk(chunk: AudioChunk): { rate: number; channels: number } {
+/**
+ * The one validator of live-audio chunks: checks the shape, the sample rate (one range for every
+ * backend, see `limits.ts`), the channel count and whole frames, and returns the rate and channels.
+ * Sample values are checked where they are read ({@link chunkToMono}).
+ * @throws InvalidAudioError saying what is wrong.
+ * @internal
+ */
+export function validateChunk(chunk: AudioChunk): { rate: number; channels: number } {
   if (typeof chunk !== 'object' || chunk === null) {
     throw new InvalidAudioError(`Audio chunk must be an object { samples, sampleRate, channels? }, got ${chunk === null ? 'null' : typeof chunk}`);
   }
@@ -12,9 +19,8 @@ function checkChunk(chunk: AudioChunk): { rate: number; channels: number } {
   if (!(samples instanceof Float32Array) && !(samples instanceof Int16Array)) {
     throw new InvalidAudioError('Audio chunk `samples` must be a Float32Array or an Int16Array');
   }
-  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > MAX_SAMPLE_RATE) {
-    throw new InvalidAudioError(`Audio chunk \`sampleRate\` must be a whole number of Hz in 1..${MAX_SAMPLE_RATE}, got ${String(sampleRate)}`);
-  }
+  const rateProblem = liveSampleRateProblem(sampleRate, 'Audio chunk `sampleRate`');
+  if (rateProblem !== undefined) throw new InvalidAudioError(rateProblem);
   if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
     throw new InvalidAudioError(`Audio chunk \`channels\` must be a whole number in 1..${MAX_CHANNELS}, got ${String(channels)}`);
   }
@@ -30,7 +36,7 @@ function checkChunk(chunk: AudioChunk): { rate: number; channels: number } {
  * with an `InvalidAudioError`.
  */
 export function chunkToMono(chunk: AudioChunk): Float32Array {
-  const { channels } = checkChunk(chunk);
+  const { channels } = validateChunk(chunk);
   const { samples } = chunk;
   const isInt = samples instanceof Int16Array;
   const frames = samples.length / channels;
@@ -84,7 +90,7 @@ export class ChunkNormalizer {
 
   /** Validates and converts the next chunk. */
   push(chunk: AudioChunk): Float32Array {
-    const { rate, channels } = checkChunk(chunk);
+    const { rate, channels } = validateChunk(chunk);
     if (this.rate === undefined) {
       this.rate = rate;
       this.channels = channels;

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import type { AudioInput } from '../spec/index.js';
 import { ASRError, InvalidArgumentError, InvalidAudioError, throwIfAborted, toAbortError } from '../errors/index.js';
 import { Resampler } from './resampler.js';
-import { type AudioFormatInfo, MAX_CHANNELS, MAX_SAMPLE_RATE, framesToMono, parseFmtChunk } from './wav.js';
+import { MAX_CHANNELS, MAX_SAMPLE_RATE } from './limits.js';
+import { type AudioFormatInfo, framesToMono, parseFmtChunk } from './wav.js';
 
 /** Options of {@link decodeAudio} and {@link openAudio}. */
 export interface DecodeOptions {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
+import { MAX_CHANNELS, MAX_SAMPLE_RATE } from './limits.js';
 
 /** What the audio is, as read from its header (or given explicitly for raw input). */
 export interface AudioFormatInfo {
@@ -31,10 +32,6 @@ const FORMAT_NAMES: Record<number, string> = {
 /** The KSDATAFORMAT_SUBTYPE GUID tail shared by PCM and IEEE float sub-formats. */
 const GUID_TAIL = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]);
 
-/** Maximum channels accepted. */
-export const MAX_CHANNELS = 64;
-/** Maximum sample rate accepted, Hz. */
-export const MAX_SAMPLE_RATE = 768_000;
 
 const fmtNum = (n: number): string => n.toLocaleString('en-US');
 

@@ -1,5 +1,6 @@
 import type { Word } from '../spec/index.js';
 
+import { normalizeWord as norm } from '../metrics/wer.js';
 /** Settings of {@link decideCommit}. */
 export interface CommitPolicyOptions {
   /** The newest seconds of a window stay provisional (revisable) until the next tick. */
@@ -43,7 +44,6 @@ export interface CommitDecision {
   readonly reason: CommitReason;
 }
 
-const norm = (w: string): string => w.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, '');
 
 /**
  * Cleans a window's words: drops empty ones, clamps them to start at or after `frontier`, sorts by

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { openAudio } from '../audio/index.js';
+import { normalizeWord as norm } from '../metrics/wer.js';
 import {
   AbortedError,
   ASRError,
@@ -186,9 +187,6 @@ function isBackend(b: unknown): b is ASRBackend {
   return typeof o === 'object' && o !== null && typeof o.transcribe === 'function' && typeof o.transcribeStream === 'function' && typeof o.isAvailable === 'function';
 }
 
-function norm(w: string): string {
-  return w.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, '');
-}
 
 function canFailOver(e: unknown): boolean {
   return ASRError.isInstance(e) && e.isRetryable && !AbortedError.isInstance(e);

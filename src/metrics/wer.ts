@@ -35,6 +35,15 @@ export function normalizeWords(text: string): string[] {
 }
 
 /**
+ * One recognised word in the form used to compare words (the same normalisation as
+ * {@link normalizeWords}, joined): `"Hello,"` and `"hello"` compare equal.
+ * @internal
+ */
+export function normalizeWord(word: string): string {
+  return normalizeWords(word).join('');
+}
+
+/**
  * Word error rate of `hypothesis` against `reference` (Levenshtein distance over normalised
  * words), with the alignment that shows which words differ. O(N·M) time, O(N·M) bytes of memory
  * for the back-pointers: meant for transcripts, not for whole books.
