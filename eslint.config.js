@@ -21,6 +21,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       // Unused names are dead code; `_`-prefixed parameters are deliberate.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Reject with Errors, but passing on a caught `unknown` as it is is fine.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+      // Off: `async` on a method with no `await` is deliberate here: it turns a synchronous throw
+      // (argument checks) into a rejection, which is what callers of a Promise-returning API expect.
+      '@typescript-eslint/require-await': 'off',
       // Strict equality everywhere except `== null`.
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },

@@ -11,7 +11,7 @@ import { hasErrorMark, registerError } from '../internal/error-registry.js';
 /** Options common to every error constructor. */
 export interface ASRErrorOptions {
   /** The underlying error. */
-  readonly cause?: unknown | undefined;
+  readonly cause?: unknown;
 }
 
 /** Base class of every error thrown by hybrid-asr. */
@@ -150,7 +150,7 @@ export interface APIStatusErrorOptions extends ASRErrorOptions {
   /** Response headers. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Parsed response body, when there was one. */
-  readonly body?: unknown | undefined;
+  readonly body?: unknown;
 }
 
 /**
@@ -267,15 +267,28 @@ registerError(InternalServerError, 'InternalServerError');
  */
 export function toAbortError(signal: AbortSignal | undefined, e?: unknown): unknown {
   if (ASRError.isInstance(e)) return e;
-  const reason: unknown = signal?.aborted ? signal.reason : e;
+  if (signal?.aborted) return abortErrorOf(signal);
+  const name = (e as { name?: unknown } | undefined)?.name;
+  if (name === 'TimeoutError') return new TimeoutError(undefined, { cause: e });
+  if (name === 'AbortError') return new AbortedError(undefined, { cause: e });
+  return e;
+}
+
+/**
+ * The error for an aborted `signal`: its reason when that is a hybrid-asr error, a
+ * {@link TimeoutError} for `AbortSignal.timeout()`, else an {@link AbortedError} with the reason
+ * as `cause`.
+ * @internal
+ */
+export function abortErrorOf(signal: AbortSignal): ASRError {
+  const reason: unknown = signal.reason;
   if (ASRError.isInstance(reason)) return reason;
   const name = (reason as { name?: unknown } | undefined)?.name;
   if (name === 'TimeoutError') return new TimeoutError(undefined, { cause: reason });
-  if (signal?.aborted || name === 'AbortError') return new AbortedError(undefined, { cause: reason });
-  return e;
+  return new AbortedError(undefined, { cause: reason });
 }
 
 /** Throws an {@link AbortedError} (or timeout error) when `signal` is already aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw toAbortError(signal);
+  if (signal?.aborted) throw abortErrorOf(signal);
 }

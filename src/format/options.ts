@@ -118,7 +118,7 @@ export function resolveJsonOptions(options: JsonFormatOptions | undefined): Comp
 /** Validates the options of every format at once and fills in defaults. @internal */
 export function resolveFormatOptions(options: FormatOptions | undefined): Complete<FormatOptions> {
   const o = checkObject(options);
-  const captions = resolveCaptionOptions(o as CaptionOptions);
+  const captions = resolveCaptionOptions(o);
   const json = resolveJsonOptions({ pretty: o.pretty } as JsonFormatOptions);
   return { ...captions, ...json };
 }

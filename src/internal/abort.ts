@@ -1,4 +1,4 @@
-import { toAbortError } from '../errors/index.js';
+import { abortErrorOf } from '../errors/index.js';
 
 /**
  * Resolves like `p`, or rejects with an `AbortedError` (or timeout error) as soon as `signal`
@@ -9,10 +9,10 @@ export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
   if (signal === undefined) return p;
   if (signal.aborted) {
     p.catch(() => undefined);
-    return Promise.reject(toAbortError(signal));
+    return Promise.reject(abortErrorOf(signal));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(toAbortError(signal));
+    const onAbort = (): void => reject(abortErrorOf(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
@@ -53,14 +53,14 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(toAbortError(signal));
+    if (signal?.aborted) return reject(abortErrorOf(signal));
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = (): void => {
       clearTimeout(t);
-      reject(toAbortError(signal));
+      reject(abortErrorOf(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

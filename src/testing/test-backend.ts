@@ -1,4 +1,4 @@
-import { raceAbort } from '../internal/abort.js';
+import { raceAbort, sleep } from '../internal/abort.js';
 import { progressSink } from '../internal/progress.js';
 import { chunkToMono, decodeAudio } from '../audio/index.js';
 import {
@@ -126,7 +126,7 @@ export interface TestTranscribeCall {
   /** The decoded audio; `undefined` when the call failed before decoding (aborted, unavailable, injected failure). */
   readonly audio: TestAudio | undefined;
   /** What the call threw, if it did. */
-  readonly error?: unknown | undefined;
+  readonly error?: unknown;
 }
 
 /** A `transcribeStream()` call as the test backend saw it (updated while the stream runs). */
@@ -146,7 +146,7 @@ export interface TestStreamCall {
   /** The consumer stopped iterating before the `end` event. */
   readonly cancelled: boolean;
   /** What the stream threw, if it did. */
-  readonly error?: unknown | undefined;
+  readonly error?: unknown;
 }
 
 /** An entry of {@link TestBackend.calls}. */
@@ -174,19 +174,9 @@ function makeError(e: InjectedError): Error {
   return typeof e === 'function' ? e() : e;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(toAbortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits out the scripted latency (`sleep`); no latency is no wait and no abort check. */
+function latency(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : sleep(ms, signal);
 }
 
 /**
@@ -282,7 +272,7 @@ export class TestBackend implements ASRBackend {
     try {
       const signal = options?.abortSignal;
       if (signal?.aborted) return false;
-      await sleep(this.latencyMs, signal);
+      await latency(this.latencyMs, signal);
       return this.available && !this.#disposed;
     } catch {
       return false;
@@ -311,7 +301,7 @@ export class TestBackend implements ASRBackend {
         throw new BackendUnavailableError(`The audio is ${heard.durationSec.toFixed(1)} s long; ${this.id} accepts at most ${max} s`);
       }
       const result = await this.#run(heard, options);
-      await sleep(this.latencyMs, signal);
+      await latency(this.latencyMs, signal);
       throwIfAborted(signal);
       this.#checkServing();
       progressSink(options.onProgress, heard.durationSec).finish(heard.durationSec);
@@ -437,7 +427,7 @@ export class TestBackend implements ASRBackend {
         call.chunks++;
         const events = state.push(mono, chunk.sampleRate);
         call.receivedSec = state.receivedSec;
-        await sleep(this.latencyMs, signal);
+        await latency(this.latencyMs, signal);
         for (const ev of events) yield ev;
         const failure = this.streamFailure;
         if (failure !== undefined && state.receivedSec >= failure.afterSec) throw state.failure(failure);
@@ -670,6 +660,7 @@ function checkScript(script: unknown): void {
 }
 
 function checkCapabilities(c: BackendCapabilities): BackendCapabilities {
+  const languages = c.languages;
   for (const k of ['streaming', 'diarization', 'offline', 'wordTimestamps', 'hotwords'] as const) {
     if (typeof c[k] !== 'boolean') throw new InvalidArgumentError(`\`capabilities.${k}\` must be a boolean, got ${describeValue(c[k])}`);
   }
@@ -682,7 +673,7 @@ function checkCapabilities(c: BackendCapabilities): BackendCapabilities {
       throw new InvalidArgumentError(`\`capabilities.${k}\` must be a finite number > 0, got ${describeValue(v)}`);
     }
   }
-  return Object.freeze({ ...c, languages: c.languages === 'any' ? 'any' : Object.freeze([...c.languages]) });
+  return Object.freeze({ ...c, languages: languages === 'any' ? 'any' : Object.freeze([...languages]) });
 }
 
 /** Checks the parts of a call's options the test backend reads; returns the signal. */
@@ -690,7 +681,7 @@ function checkConfig(config: TranscriptionConfig): AbortSignal | undefined {
   if (typeof config !== 'object' || config === null) {
     throw new InvalidArgumentError(`options must be an object, got ${describeValue(config)}`);
   }
-  const { language, diarization, hotwords, abortSignal, punctuation, onProgress } = config as TranscriptionConfig;
+  const { language, diarization, hotwords, abortSignal, punctuation, onProgress } = config;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new InvalidArgumentError(`\`onProgress\` must be a function, got ${describeValue(onProgress)}`);
   }
