@@ -468,35 +468,39 @@ class StreamState {
   /** All mono audio (only kept for function scripts). */
   readonly #all: Float32Array[] = [];
 
-  constructor(
-    private readonly script: TestScript,
-    private readonly config: StreamConfig,
-    private readonly o: { gapSec: number; diarize: boolean; wordTimestamps: boolean; partials: boolean },
-  ) {}
+  readonly #script: TestScript;
+  readonly #config: StreamConfig;
+  readonly #o: { gapSec: number; diarize: boolean; wordTimestamps: boolean; partials: boolean };
+
+  constructor(script: TestScript, config: StreamConfig, o: { gapSec: number; diarize: boolean; wordTimestamps: boolean; partials: boolean }) {
+    this.#script = script;
+    this.#config = config;
+    this.#o = o;
+  }
 
   push(mono: Float32Array, rate: number): TranscriptionEvent[] {
     this.#rate = rate;
     this.#samples += mono.length;
     this.receivedSec = this.#samples / rate;
     this.#pending.push(mono);
-    if (typeof this.script === 'function') {
+    if (typeof this.#script === 'function') {
       this.#all.push(mono);
       return [];
     }
     const events: TranscriptionEvent[] = [];
-    const words = this.script;
+    const words = this.#script;
     while (this.#nextWord < words.length && words[this.#nextWord]!.end <= this.receivedSec) {
       const w = this.#word(words[this.#nextWord++]!);
       const last = this.#open[this.#open.length - 1];
-      if (last !== undefined && (w.start - last.end >= this.o.gapSec || (this.o.diarize && w.speaker !== last.speaker))) {
+      if (last !== undefined && (w.start - last.end >= this.#o.gapSec || (this.#o.diarize && w.speaker !== last.speaker))) {
         events.push(this.#commit());
       }
       this.#open.push(w);
     }
     const last = this.#open[this.#open.length - 1];
-    if (last !== undefined && this.receivedSec - last.end >= this.o.gapSec) {
+    if (last !== undefined && this.receivedSec - last.end >= this.#o.gapSec) {
       events.push(this.#commit());
-    } else if (this.o.partials && this.#open.length > 0) {
+    } else if (this.#o.partials && this.#open.length > 0) {
       const text = this.#open.map((w) => w.word).join(' ');
       if (text !== this.#lastPartial) {
         this.#lastPartial = text;
@@ -508,20 +512,20 @@ class StreamState {
 
   async finish(): Promise<TranscriptionEvent[]> {
     const events: TranscriptionEvent[] = [];
-    if (typeof this.script === 'function') {
+    if (typeof this.#script === 'function') {
       const samples = concat(this.#all);
-      const result = await this.script({ samples, sampleRate: this.#rate || 16_000, durationSec: this.receivedSec }, this.config);
+      const result = await this.#script({ samples, sampleRate: this.#rate || 16_000, durationSec: this.receivedSec }, this.#config);
       for (const segment of result.segments) {
         this.#finals.push(segment);
         events.push({ type: 'final', segment });
       }
     } else {
       // Words cut off by the end of the input still count, ending where the audio does.
-      for (const sw of this.script.slice(this.#nextWord)) {
+      for (const sw of this.#script.slice(this.#nextWord)) {
         if (sw.start >= this.receivedSec) break;
         const w = this.#word({ ...sw, end: Math.min(sw.end, this.receivedSec) });
         const last = this.#open[this.#open.length - 1];
-        if (last !== undefined && (w.start - last.end >= this.o.gapSec || (this.o.diarize && w.speaker !== last.speaker))) {
+        if (last !== undefined && (w.start - last.end >= this.#o.gapSec || (this.#o.diarize && w.speaker !== last.speaker))) {
           events.push(this.#commit());
         }
         this.#open.push(w);
@@ -536,7 +540,7 @@ class StreamState {
       processingTimeSec: 0,
       backend: 'test',
       warnings: [],
-      ...(this.o.diarize ? { speakers: speakerInfo(segments) } : {}),
+      ...(this.#o.diarize ? { speakers: speakerInfo(segments) } : {}),
     };
     events.push({ type: 'end', durationSec: this.receivedSec, transcription });
     return events;
@@ -553,14 +557,14 @@ class StreamState {
 
   #word(w: ScriptedWord): Word {
     const base = { word: w.word, start: w.start, end: w.end };
-    return this.o.diarize ? { ...base, speaker: w.speaker ?? 'S1' } : base;
+    return this.#o.diarize ? { ...base, speaker: w.speaker ?? 'S1' } : base;
   }
 
   #commit(): TranscriptionEvent {
     const words = this.#open;
     this.#open = [];
     this.#lastPartial = '';
-    const segment = toSegment(words, this.o.wordTimestamps);
+    const segment = toSegment(words, this.#o.wordTimestamps);
     this.#finals.push(segment);
     // Audio before the end of this final is acknowledged; keep the rest.
     const keepFrom = Math.floor(segment.end * this.#rate);
