@@ -1,15 +1,36 @@
+// Lists the exports of a module as the TypeScript compiler sees them: one `name<TAB>kind` line
+// each, sorted. `--with-source` adds the file that declares each. Used by test/public-api.test.ts
+// (the public surface is checked in as etc/public-api.txt, so every change to it is deliberate).
 import ts from 'typescript';
-const file = process.argv[2];
-const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true });
+
+const args = process.argv.slice(2);
+const withSource = args.includes('--with-source');
+const file = args.find((a) => !a.startsWith('--')) ?? 'src/index.ts';
+const program = ts.createProgram([file], {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  strict: true,
+  noEmit: true,
+});
 const checker = program.getTypeChecker();
-const sf = program.getSourceFile(file);
-const sym = checker.getSymbolAtLocation(sf);
-const out = [];
-for (const e of checker.getExportsOfModule(sym)) {
-  let t = e; if (t.flags & ts.SymbolFlags.Alias) t = checker.getAliasedSymbol(t);
-  const f = t.flags; let kind = 'value';
-  if (f & ts.SymbolFlags.Class) kind='class'; else if (f & ts.SymbolFlags.Function) kind='function'; else if (f & ts.SymbolFlags.Interface) kind='interface'; else if (f & ts.SymbolFlags.TypeAlias) kind='type'; else if (f & ts.SymbolFlags.Variable) kind='const'; else if (f & ts.SymbolFlags.Enum) kind='enum';
-  const decl = t.declarations?.[0]; const src = decl ? decl.getSourceFile().fileName.replace(process.cwd()+'/','') : '?';
-  out.push(`${e.name}\t${kind}\t${src}`);
+const source = program.getSourceFile(file);
+if (source === undefined) throw new Error(`Not found: ${file}`);
+const moduleSymbol = checker.getSymbolAtLocation(source);
+const lines = [];
+for (const exported of moduleSymbol ? checker.getExportsOfModule(moduleSymbol) : []) {
+  const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+  const f = target.flags;
+  const kind =
+    f & ts.SymbolFlags.Class ? 'class'
+    : f & ts.SymbolFlags.Function ? 'function'
+    : f & ts.SymbolFlags.Interface ? 'interface'
+    : f & ts.SymbolFlags.TypeAlias ? 'type'
+    : f & ts.SymbolFlags.Variable ? 'const'
+    : 'other';
+  const decl = target.declarations?.[0];
+  const where = decl ? decl.getSourceFile().fileName.replace(`${process.cwd()}/`, '') : '?';
+  lines.push(withSource ? `${exported.name}\t${kind}\t${where}` : `${exported.name}\t${kind}`);
 }
-out.sort(); console.log(out.join('\n'));
+lines.sort();
+process.stdout.write(`${lines.join('\n')}\n`);
