@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { decodeAudio } from '../src/audio/index.js';
 import { NativeBackend } from '../src/backends/native/index.js';
-import { RemoteBackend, type WebSocketConstructor } from '../src/backends/remote/index.js';
+import { RemoteBackend } from '../src/backends/remote/index.js';
 import { HybridManager, MemorySettingsStore, type BackendSwitchEvent } from '../src/hybrid/index.js';
 import { wordErrorRate } from '../src/metrics/index.js';
 import type { AudioChunk, TranscriptionEvent, Word } from '../src/spec/index.js';
@@ -72,7 +72,7 @@ for (let run = 1; run <= runs; run++) {
       super(...args);
       this.on('message', (data, isBinary) => {
         if (isBinary) return;
-        const m = JSON.parse(String(data)) as { ack?: unknown };
+        const m = JSON.parse((data as Buffer).toString('utf8')) as { ack?: unknown };
         if (typeof m.ack === 'number') ack = Math.max(ack, m.ack);
       });
     }
@@ -85,7 +85,7 @@ for (let run = 1; run <= runs; run++) {
     healthTimeoutMs: 500,
     replayBufferSec,
     reconnect: { maxAttempts: 1, initialDelayMs: 50, maxDelayMs: 100 },
-    WebSocket: Watched as unknown as WebSocketConstructor,
+    WebSocket: Watched,
   });
   const hybrid = new HybridManager({ native, remote, tier: 'pro-cloud', mode: 'remote', settings: new MemorySettingsStore(), network: { intervalMs: 60_000 } });
   const switches: BackendSwitchEvent[] = [];

@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       const naive: Record<string, number> = {};
       for (const m of [5, 30, 60].filter((x) => x <= minutes)) {
         naive[m] = await naiveTickSec(offline, wav, m);
-        log(`naive tick at minute ${m}: ${naive[m]!.toFixed(2)} s, reads ${mb(m * 60 * bps)}  vs ours ≈ ${(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.processingSec)) * 1000).toFixed(0)} ms, ${mb(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.bytesRead)))}`);
+        log(`naive tick at minute ${m}: ${naive[m].toFixed(2)} s, reads ${mb(m * 60 * bps)}  vs ours ≈ ${(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.processingSec)) * 1000).toFixed(0)} ms, ${mb(mean(span(liveTicks, m - 1, m + 1).map((x) => x.tick.bytesRead)))}`);
       }
       out.naiveTickSec = naive;
     }

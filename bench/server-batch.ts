@@ -27,7 +27,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'sr
   env: { ...process.env, HYBRID_ASR_MODELS: MODELS_DIR, HYBRID_ASR_API_KEYS: '' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const url = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', (l) => r(l.trim())));
+const url = await new Promise<string>((r) => createInterface({ input: child.stdout }).once('line', (l) => r(l.trim())));
 try {
   const native = new NativeBackend({ model: OFFLINE_MODEL });
   const remote = new RemoteBackend({ baseUrl: `${url}/v1`, model: 'tiny-ctc-en-offline' });

@@ -24,7 +24,7 @@ const child = spawn(
   ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/index.ts'), 'serve', '--model', 'tiny-ctc-en-streaming', '--port', '0', '--max-concurrency', '64'],
   { cwd: PROJECT_ROOT, env: { ...process.env, HYBRID_ASR_MODELS: MODELS_DIR, HYBRID_ASR_API_KEYS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
 );
-const url = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', (l) => r(l.trim())));
+const url = await new Promise<string>((r) => createInterface({ input: child.stdout }).once('line', (l) => r(l.trim())));
 
 /** One real-time stream; returns partial latencies (ms) and how late the stream ended (ms). */
 async function one(offsetSec: number): Promise<{ latencies: number[]; lagMs: number }> {
