@@ -1,11 +1,7 @@
 import { chunkToMono } from '../audio/index.js';
+import { SampleBuffer } from '../audio/sample-buffer.js';
 import { InvalidAudioError } from '../errors/index.js';
 import type { AudioChunk } from '../spec/index.js';
-
-interface Piece {
-  readonly start: number;
-  readonly data: Float32Array;
-}
 
 /**
  * The audio of one live stream as the hybrid manager sees it: pulled from the caller's source once,
@@ -23,14 +19,14 @@ interface Piece {
  */
 export class AudioFeed {
   readonly #source: AsyncIterator<AudioChunk>;
-  #pieces: Piece[] = [];
-  #total = 0;
-  #floor = 0;
+  /** The audio kept for replay, by absolute sample index (its `start` is the first sample still kept). */
+  readonly #buffer = new SampleBuffer();
   #committed = 0;
   #rate = 0;
   #channels = 0;
   #done = false;
-  #error: unknown;
+  /** What the source threw (boxed: a source may throw anything, `undefined` included). */
+  #error: { readonly value: unknown } | undefined;
   #pull: Promise<void> | undefined;
   readonly #cursors = new Set<{ at: number }>();
   /** @param source - the caller's chunks. */
@@ -43,40 +39,20 @@ export class AudioFeed {
     return this.#rate;
   }
 
-  /** Samples received so far. */
-  get totalSamples(): number {
-    return this.#total;
-  }
-
   /** Seconds received so far. */
   get totalSec(): number {
-    return this.#rate === 0 ? 0 : this.#total / this.#rate;
-  }
-
-  /** First sample still buffered. */
-  get floor(): number {
-    return this.#floor;
-  }
-
-  /** Samples covered by finals (the replay point). */
-  get committed(): number {
-    return this.#committed;
+    return this.#rate === 0 ? 0 : this.#buffer.end / this.#rate;
   }
 
   /** What the source (or a malformed chunk) threw, if anything: the caller's problem, not a backend's. */
   get sourceError(): unknown {
-    return this.#error;
-  }
-
-  /** Whether the source has ended. */
-  get done(): boolean {
-    return this.#done;
+    return this.#error?.value;
   }
 
   /** Marks audio before `sec` as covered by a final: it will never be replayed. */
   commit(sec: number): void {
     if (this.#rate === 0) return;
-    const s = Math.min(this.#total, Math.max(0, Math.floor(sec * this.#rate)));
+    const s = Math.min(this.#buffer.end, Math.max(0, Math.floor(sec * this.#rate)));
     if (s <= this.#committed) return;
     this.#committed = s;
     this.#trim();
@@ -84,7 +60,7 @@ export class AudioFeed {
 
   /** Where replay starts: the committed point, or the oldest sample still buffered if later. */
   replayFrom(): number {
-    return Math.max(this.#committed, this.#floor);
+    return Math.max(this.#committed, this.#buffer.start);
   }
 
   /** Stops pulling from the source (calls its `return`). */
@@ -99,22 +75,22 @@ export class AudioFeed {
    * or when `isActive()` turns false. Throws what the source threw.
    */
   async *reader(from: number, isActive: () => boolean): AsyncGenerator<AudioChunk> {
-    const cursor = { at: Math.max(from, this.#floor) };
+    const cursor = { at: Math.max(from, this.#buffer.start) };
     this.#cursors.add(cursor);
     try {
       for (;;) {
         if (!isActive()) return;
-        if (cursor.at < this.#total) {
-          const piece = this.#pieces.find((p) => p.start + p.data.length > cursor.at);
+        if (cursor.at < this.#buffer.end) {
+          const piece = this.#buffer.pieceAt(cursor.at);
           if (piece === undefined) return;
-          const off = Math.max(0, cursor.at - piece.start);
-          const samples = piece.data.slice(off);
-          cursor.at = piece.start + piece.data.length;
+          // A copy: the reader's backend may keep or change it; the buffer must stay as it was for a replay.
+          const samples = piece.samples.slice();
+          cursor.at = piece.start + piece.samples.length;
           this.#trim();
           yield { samples, sampleRate: this.#rate };
           continue;
         }
-        if (this.#error !== undefined) throw this.#error;
+        if (this.#error !== undefined) throw this.#error.value;
         if (this.#done) return;
         await this.#pullOnce();
       }
@@ -133,7 +109,7 @@ export class AudioFeed {
         }
         this.#append(step.value);
       } catch (e) {
-        this.#error = e;
+        this.#error = { value: e };
         this.#done = true;
       } finally {
         this.#pull = undefined;
@@ -154,22 +130,14 @@ export class AudioFeed {
       );
     }
     if (mono.length === 0) return;
-    this.#pieces.push({ start: this.#total, data: mono });
-    this.#total += mono.length;
+    this.#buffer.append(mono);
     this.#trim();
   }
 
   /** Drops audio that is committed and read by every reader (never audio not yet final). */
   #trim(): void {
-    let minCursor = this.#total;
+    let minCursor = this.#buffer.end;
     for (const c of this.#cursors) minCursor = Math.min(minCursor, c.at);
-    const keepFrom = Math.min(this.#committed, minCursor);
-    while (this.#pieces.length > 0) {
-      const p = this.#pieces[0]!;
-      const end = p.start + p.data.length;
-      if (end > keepFrom) break;
-      this.#pieces.shift();
-      this.#floor = end;
-    }
+    this.#buffer.dropBefore(Math.min(this.#committed, minCursor));
   }
 }

@@ -4,8 +4,10 @@
  *
  * @module
  */
-export { HybridManager, defaultSettingsPath } from './manager.js';
-export type { BackendSelectedEvent, BackendSwitchEvent, HybridManagerEvents, HybridManagerOptions, UpgradeRequiredEvent } from './manager.js';
+export { HybridManager } from './manager.js';
+export type { HybridManagerOptions } from './options.js';
+export type { BackendSelectedEvent, BackendSwitchEvent, HybridManagerEvents, UpgradeRequiredEvent } from './events.js';
+export { defaultSettingsPath } from './config-paths.js';
 export { NoBackendError, selectBackend, supportsLanguage, hardGaps, softGaps } from './selection.js';
 export type { BackendView, DecisionRow, RequestNeeds, Selection, SelectionInput } from './selection.js';
 export { DEFAULT_TIER_POLICIES, tierAllows, tierPolicyFromTable } from './tier.js';
@@ -16,5 +18,3 @@ export { JsonFileSettingsStore, MemorySettingsStore, SettingsError } from './set
 export type { HybridMode, HybridSettings, SettingsStore } from './settings.js';
 export { compareTranscriptions } from './comparison.js';
 export type { ComparisonReport, ComparisonSide, WordDifference } from './comparison.js';
-export { apiBaseUrl, createHybridFromCli } from './cli.js';
-export type { HybridCliOptions } from './cli.js';

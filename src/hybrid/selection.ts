@@ -1,6 +1,6 @@
 import { BackendUnavailableError } from '../errors/index.js';
 import { registerError } from '../internal/error-registry.js';
-import type { BackendCapabilities, TranscriptionWarning } from '../spec/index.js';
+import type { BackendCapabilities, TranscriptionConfig, TranscriptionWarning } from '../spec/index.js';
 import type { BackendRole } from './tier.js';
 
 /** What a request needs, as far as choosing a backend goes. */
@@ -194,7 +194,7 @@ export function selectBackend(input: SelectionInput): Selection {
   // Row 4: native can do it.
   if (nativeWhyNot === undefined) {
     const soft = softGaps(native!.capabilities, needs, 'native');
-    const helps = remoteHelps && (needs.diarization && remote!.capabilities.diarization && !native!.capabilities.diarization);
+    const helps = remoteHelps && (needs.diarization && remote.capabilities.diarization && !native!.capabilities.diarization);
     return make('native', 'native-capable', 'the native backend can run the request', { warnings: soft, remoteWouldHelp: helps });
   }
   // Row 5: remote if the tier allows it.
@@ -222,4 +222,15 @@ export function selectBackend(input: SelectionInput): Selection {
         ? 'the tier does not include the remote backend'
         : `the remote model lacks ${hardGaps(remote.capabilities, needs).join(' and ')}`;
   throw new NoBackendError(`No backend can run this request: ${nativeWhyNot ?? 'native cannot'} and ${remoteWhyNot}`, 'no-backend', remoteHelps);
+}
+
+/** `c` without `language` (a selection that dropped it). @internal */
+export function withoutLanguage<T extends TranscriptionConfig>(c: T): T {
+  const { language: _l, ...rest } = c;
+  return rest as T;
+}
+
+/** Drops `language` for a backend whose model lacks it (after a failover), so the call can proceed. @internal */
+export function fitLanguage<T extends TranscriptionConfig>(caps: BackendCapabilities, c: T): T {
+  return supportsLanguage(caps, c.language) ? c : withoutLanguage(c);
 }

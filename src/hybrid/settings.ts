@@ -46,7 +46,7 @@ export function checkSettings(v: unknown, where: string): HybridSettings {
   }
   return {
     ...(o.mode !== undefined ? { mode: o.mode as HybridMode } : {}),
-    ...(o.preferredModel !== undefined ? { preferredModel: o.preferredModel as string } : {}),
+    ...(o.preferredModel !== undefined ? { preferredModel: o.preferredModel } : {}),
   };
 }
 

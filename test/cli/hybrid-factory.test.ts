@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors/index.js';
-import { createHybridFromCli } from '../../src/hybrid/index.js';
+import { createHybridFromCli } from '../../src/cli/backend-factory.js';
 import { TestBackend } from '../../src/testing/index.js';
-import { silenceWav } from './helpers.js';
+import { silenceWav } from '../hybrid/helpers.js';
 
 const script = [{ word: 'hi', start: 0.1, end: 0.4 }];
 

@@ -103,7 +103,7 @@ async function run(signal: AbortSignal, input: string, flags: LiveFlags, reporte
   if (!['native', 'remote', 'auto'].includes(flags.backend)) {
     throw new InvalidArgumentError(`--backend must be native, remote or auto, got "${flags.backend}"`);
   }
-  const mode = flags.mode as 'auto' | 'windowed' | 'streaming';
+  const mode: 'auto' | 'windowed' | 'streaming' = flags.mode;
   const backend = await createCliBackend({
     backend: flags.backend,
     streaming: mode !== 'windowed',
