@@ -4,8 +4,9 @@
  *
  * @module
  */
-export { ChunkedLiveProcessor, readCommittedWords } from './processor.js';
-export type { ChunkedLiveProcessorOptions, LiveDiarizer, RecoveredState } from './processor.js';
+export { ChunkedLiveProcessor, type RecoveredState } from './processor.js';
+export type { ChunkedLiveProcessorOptions, LiveDiarizer } from './options.js';
+export { readCommittedWords } from './committed.js';
 export type { LagEvent, LiveEvent, LiveMetricsSummary, LiveProcessorEvents, RecoveryEvent, SpeakerRemapEvent, TickEvent } from './events.js';
 export { decideCommit, sanitizeWords, wordsOfSegments } from './commit-policy.js';
 export type { CommitDecision, CommitInput, CommitPolicyOptions, CommitReason } from './commit-policy.js';

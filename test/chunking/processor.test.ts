@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { ChunkedLiveProcessor, readCommittedWords, type LiveEvent, type TickEven
 import { AbortedError, BackendUnavailableError, ConnectionError, InvalidArgumentError, InvalidAudioError } from '../../src/errors/index.js';
 import type { Word } from '../../src/spec/index.js';
 import { TestBackend } from '../../src/testing/index.js';
+import { PROJECT_ROOT } from '../helpers/shared.js';
 import { hearBursts, makeBursts, RATE } from './bursts.js';
 import { asIfOwnerDied } from './owner-death.js';
 
@@ -136,18 +138,17 @@ describe('ChunkedLiveProcessor (windowed, TestBackend)', () => {
   it('recovers from an abandoned (crashed) session: keeps the audio and the words, finalizes without repeats', async () => {
     const { pcm, words } = makeBursts(300, 9);
     const backend = new TestBackend({ script: hearBursts, capabilities: { streaming: false } });
-    const p = new ChunkedLiveProcessor({ backend, spoolDir: dir, intervalSec: 8 });
-    const before = collect(p);
-    await p.start();
     const cut = Math.floor((pcm.length * 0.6) / 2) * 2;
-    await feed(p, pcm.subarray(0, cut));
+    // A real crash: a child process runs the same session up to `cut` and dies by SIGKILL (no
+    // stop(), the WAV header unpatched, nothing flushed, its lock left behind).
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'chunking', 'fixtures', 'crash-windowed.ts'), dir, '300', '9', String(cut), '8'],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' },
+    );
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const before = { finals: JSON.parse(child.stdout) as Word[] };
     expect(before.finals.length).toBeGreaterThan(0);
-    // "Crash": the processor is dropped without stop(). Its descriptors are closed as the OS
-    // would at process death: raw, without patching the WAV header or flushing anything.
-    const spool = (p as unknown as { spool: { fh?: { close(): Promise<void> }; commitsFh?: { close(): Promise<void> } } }).spool;
-    await spool.fh?.close();
-    await spool.commitsFh?.close();
-    await asIfOwnerDied(dir);
 
     const r = await ChunkedLiveProcessor.recover(dir, { backend, intervalSec: 8 });
     expect(r.recovered!.audioSec).toBeCloseTo(cut / BPS, 3);
