@@ -113,8 +113,8 @@ export interface Dendrogram {
   readonly merges: readonly { readonly a: number; readonly b: number; readonly h: number }[];
 }
 
-/** Number of clusters left when every merge at cosine similarity >= `threshold` is applied. @internal */
-export function clustersAtThreshold(d: Dendrogram, threshold: number): number {
+/** Number of clusters left when every merge at cosine similarity >= `threshold` is applied. */
+function clustersAtThreshold(d: Dendrogram, threshold: number): number {
   const cut = 1 - threshold;
   let applied = 0;
   while (applied < d.merges.length && d.merges[applied]!.h <= cut) applied++;

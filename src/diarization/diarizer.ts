@@ -3,10 +3,8 @@
  * agglomerative clustering; or sherpa-onnx's pyannote pipeline when a segmentation model is given.
  * @module
  */
-import { resolve } from 'node:path';
-import { proveSherpaConfigSync } from '../models/proof.js';
-import { InvalidArgumentError, ModelError, throwIfAborted, BackendUnavailableError } from '../errors/index.js';
-import { loadSherpa } from '../internal/sherpa.js';
+import { InvalidArgumentError, throwIfAborted, BackendUnavailableError } from '../errors/index.js';
+import type { SherpaOfflineSpeakerDiarization } from '../internal/sherpa.js';
 import { decodeAudio } from '../audio/index.js';
 import type { AudioInput, SpeakerTurn } from '../spec/index.js';
 import {
@@ -19,10 +17,9 @@ import {
   l2normalize,
   relabelByFirstAppearance,
 } from './clustering.js';
-import { checkOnnxFile, EmbeddingExtractor, SpeechDetector, type Span } from './native.js';
+import { EmbeddingExtractor, modelFile, openPyannote, SpeechDetector, type Span } from './native.js';
 import {
   checkCallOptions,
-  onnxPath,
   resolveDiarizerOptions,
   type ClusteringCallOptions,
   type DiarizerOptions,
@@ -34,7 +31,7 @@ import { makeWindows, windowsToTurns, type Window } from './windows.js';
 export const DIARIZATION_SAMPLE_RATE = 16000;
 
 /** Options of {@link Diarizer.diarize}. */
-export interface DiarizeOptions extends ClusteringCallOptions {}
+export type DiarizeOptions = ClusteringCallOptions;
 
 /**
  * Audio {@link Diarizer.diarize} accepts: a `Float32Array` of 16 kHz mono samples in [-1, 1] (used
@@ -50,8 +47,8 @@ const MAX_EXACT_WINDOWS = 4000;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** 16 kHz mono samples of `audio`. @internal */
-export async function toSamples(audio: DiarizationAudio, signal?: AbortSignal): Promise<Float32Array> {
+/** 16 kHz mono samples of `audio`. */
+async function toSamples(audio: DiarizationAudio, signal?: AbortSignal): Promise<Float32Array> {
   if (audio instanceof Float32Array) return audio;
   const decoded = await decodeAudio(audio, {
     sampleRate: DIARIZATION_SAMPLE_RATE,
@@ -77,11 +74,11 @@ export const speakerName = (i: number): string => `S${i + 1}`;
  * ```
  */
 export class Diarizer {
-  /** Settings with defaults applied. @internal */
-  readonly options: ResolvedDiarizerOptions;
+  /** Settings with defaults applied. */
+  readonly #options: ResolvedDiarizerOptions;
   #vadPath: string | undefined;
   #extractor: EmbeddingExtractor | undefined;
-  #pyannote: { process(samples: Float32Array): { start: number; end: number; speaker: number }[]; setConfig(c: unknown): void } | undefined;
+  #pyannote: SherpaOfflineSpeakerDiarization | undefined;
   #disposed = false;
 
   /**
@@ -89,7 +86,7 @@ export class Diarizer {
    * @throws InvalidArgumentError naming the bad option.
    */
   constructor(options: DiarizerOptions) {
-    this.options = resolveDiarizerOptions(options);
+    this.#options = resolveDiarizerOptions(options);
   }
 
   /**
@@ -100,36 +97,20 @@ export class Diarizer {
   load(): void {
     if (this.#disposed) throw new BackendUnavailableError('This Diarizer has been disposed');
     if (this.#extractor !== undefined || this.#pyannote !== undefined) return;
-    const o = this.options;
-    const emb = resolve(onnxPath(o.embeddingModel, 'Speaker embedding'));
+    const o = this.#options;
+    const emb = modelFile(o.embeddingModel, 'Speaker embedding', 'speaker-embedding');
     if (o.segmentationModel !== undefined) {
-      const seg = resolve(onnxPath(o.segmentationModel, 'Segmentation'));
-      checkOnnxFile(seg, 'Segmentation');
-      checkOnnxFile(emb, 'Speaker embedding');
-      const config = {
-        segmentation: { pyannote: { model: seg }, numThreads: o.numThreads, debug: false, provider: 'cpu' },
-        embedding: { model: emb, numThreads: o.numThreads, debug: false, provider: 'cpu' },
-        clustering: { numClusters: -1, threshold: 1 - o.threshold },
-        minDurationOn: 0.2,
-        minDurationOff: 0.5,
-      };
-      // Never let unproven bytes reach the addon in this process: load and run once in a child first.
-      proveSherpaConfigSync({ className: 'OfflineSpeakerDiarization', config }, `Segmentation model ${seg} with embedding model ${emb}`, seg);
-      const sherpa = loadSherpa();
-      const sd = new sherpa.OfflineSpeakerDiarization(config);
-      if (!(sd.sampleRate > 0)) throw new ModelError(`Segmentation model could not be loaded: ${seg}`, { path: seg });
-      this.#pyannote = sd;
+      this.#pyannote = openPyannote(modelFile(o.segmentationModel, 'Segmentation'), emb, o.numThreads, o.threshold);
       return;
     }
-    this.#vadPath = onnxPath(o.vadModel!, 'VAD');
-    checkOnnxFile(this.#vadPath, 'VAD');
+    this.#vadPath = modelFile(o.vadModel!, 'VAD', 'vad');
     this.#extractor = new EmbeddingExtractor(emb, o.numThreads);
   }
 
-  /** Speech spans of `samples` (Silero VAD). @internal */
-  async speechSpans(samples: Float32Array, signal?: AbortSignal): Promise<Span[]> {
+  /** Speech spans of `samples` (Silero VAD). */
+  async #speechSpans(samples: Float32Array, signal?: AbortSignal): Promise<Span[]> {
     this.load();
-    const o = this.options;
+    const o = this.#options;
     const vad = new SpeechDetector({
       model: this.#vadPath!,
       threshold: o.vadThreshold,
@@ -148,8 +129,8 @@ export class Diarizer {
     return spans.map((s) => trimSpan(samples, s)).filter((s) => s.end > s.start);
   }
 
-  /** Unit-length embeddings of `windows` of `samples`. @internal */
-  async embed(samples: Float32Array, windows: readonly Window[], signal?: AbortSignal): Promise<Float32Array[]> {
+  /** Unit-length embeddings of `windows` of `samples`. */
+  async #embed(samples: Float32Array, windows: readonly Window[], signal?: AbortSignal): Promise<Float32Array[]> {
     this.load();
     const ex = this.#extractor!;
     const out: Float32Array[] = [];
@@ -188,19 +169,19 @@ export class Diarizer {
     }
     this.load();
     if (this.#pyannote !== undefined) return this.#diarizePyannote(samples, call);
-    const spans = await this.speechSpans(samples, signal);
-    const windows = makeWindows(spans, this.options.windowSec, this.options.hopSec, MIN_WINDOW_SEC);
-    const embeddings = await this.embed(samples, windows, signal);
+    const spans = await this.#speechSpans(samples, signal);
+    const windows = makeWindows(spans, this.#options.windowSec, this.#options.hopSec, MIN_WINDOW_SEC);
+    const embeddings = await this.#embed(samples, windows, signal);
     throwIfAborted(signal);
-    const threshold = call.threshold ?? this.options.threshold;
+    const threshold = call.threshold ?? this.#options.threshold;
     let labels: Int32Array;
-    const { clusterWindowSec, windowSec, hopSec } = this.options;
+    const { clusterWindowSec, windowSec, hopSec } = this.#options;
     if (clusterWindowSec > windowSec) {
       // Two scales: longer windows (steadier embeddings) decide how many speakers there are and
       // where their centroids lie; the shorter windows are then labelled by nearest centroid,
       // which places the turn boundaries more precisely.
       const longWindows = makeWindows(spans, clusterWindowSec, hopSec, MIN_WINDOW_SEC);
-      const longEmbeddings = await this.embed(samples, longWindows, signal);
+      const longEmbeddings = await this.#embed(samples, longWindows, signal);
       const longLabels = clusterEmbeddings(longEmbeddings, { ...call, threshold });
       const k = longLabels.reduce((a, l) => Math.max(a, l + 1), 0);
       const cents = centroids(longEmbeddings, longLabels, k);
@@ -229,7 +210,7 @@ export class Diarizer {
     sd.setConfig({
       clustering: {
         numClusters: call.numSpeakers ?? -1,
-        threshold: 1 - (call.threshold ?? this.options.threshold),
+        threshold: 1 - (call.threshold ?? this.#options.threshold),
       },
     });
     const segs = sd.process(samples);
@@ -364,9 +345,8 @@ export function trimSpan(samples: Float32Array, span: Span, originSec = 0): Span
  * merge last in the dendrogram, so a plain cut at `k` can spend clusters on them and merge two real
  * speakers instead. Cut lower, until `k` clusters of at least `minSize` windows exist, and fold the
  * small ones into their nearest big cluster; fall back to the plain cut when no such level exists.
- * @internal
  */
-export function cutToSpeakerCount(sample: readonly Float32Array[], k: number, minSize: number): Int32Array {
+function cutToSpeakerCount(sample: readonly Float32Array[], k: number, minSize: number): Int32Array {
   const d = dendrogram(sample);
   const plain = cutDendrogram(d, k);
   if (sample.length < 2 * minSize) return plain;

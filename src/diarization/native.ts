@@ -1,27 +1,24 @@
 /**
- * The sherpa-onnx parts diarization uses: Silero VAD (speech regions) and the speaker embedding
- * extractor. Model files are checked, then proven in a child process (once per content digest),
- * before any sherpa object is built here, because sherpa-onnx-node aborts the process on a corrupt
- * .onnx and gives the VAD a silent null handle on a missing path.
- *
- * TODO(fold): replace the VAD part with `src/vad` once it lands.
+ * The sherpa-onnx parts diarization uses: the model files (a file or a model folder, checked with
+ * the one ONNX check), speech spans from the one Silero VAD wrapper (`src/vad/silero.ts`), the
+ * speaker embedding extractor and sherpa's pyannote pipeline. Every config is proven in a child
+ * process (once per content digest) before any sherpa object is built here, because
+ * sherpa-onnx-node aborts the process on a corrupt .onnx and gives the VAD a silent null handle on
+ * a missing path.
  * @internal
  * @module
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ModelError } from '../errors/index.js';
-import { loadSherpa } from '../internal/sherpa.js';
+import { loadSherpa, type SherpaOfflineSpeakerDiarization, type SherpaSpeakerEmbeddingExtractor } from '../internal/sherpa.js';
+import { MANIFEST_FILE, readManifestSync, type ModelKind } from '../models/manifest.js';
+import { checkOnnxFileSync } from '../models/onnx.js';
 import { proveSherpaConfigSync } from '../models/proof.js';
-import type { SherpaModelConfig } from '../models/probe.js';
+import { SileroVad, type RawSpeech } from '../vad/silero.js';
 
-/**
- * Proves a config before this process loads it (a child process loads and runs it the first time
- * given bytes are seen; the verdict is cached by content digest), blocking because the
- * constructors here are synchronous. @internal
- */
-function prove(spec: SherpaModelConfig, what: string, path: string): void {
-  proveSherpaConfigSync(spec, `${what} model ${path}`, path);
-}
+/** Sample rate of every diarization model. */
+const RATE = 16000;
 
 /** A stretch of speech, in seconds. @internal */
 export interface Span {
@@ -32,91 +29,48 @@ export interface Span {
 }
 
 /**
- * Checks that `path` looks like a real ONNX file (exists, non-trivial size, protobuf start, not a
- * Git LFS pointer), so that sherpa never sees one that would abort the process.
+ * The checked `.onnx` file (absolute path) of a model given as a file or a folder: the folder's
+ * `model.json` `files.model` (read and checked by the one manifest reader, its `kind` matched
+ * when `kind` is given), else the folder's only `.onnx`.
+ * @param what - names the model in messages ("VAD", "Speaker embedding", "Segmentation").
+ * @throws ModelError naming the path when the model is missing, its manifest is invalid, or the
+ *   file is not a whole ONNX file.
  * @internal
  */
-export function checkOnnxFile(path: string, what: string): void {
-  let size: number;
+export function modelFile(path: string, what: string, kind?: ModelKind): string {
+  let file = resolve(path);
+  let isDir: boolean;
   try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new ModelError(`${what} model is not a file: ${path}`, { path });
-    size = st.size;
+    isDir = statSync(file).isDirectory();
   } catch (e) {
-    if (ModelError.isInstance(e)) throw e;
     throw new ModelError(`${what} model not found: ${path}`, { path, cause: e });
   }
-  const head = Buffer.alloc(Math.min(size, 256));
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (head.toString('latin1').startsWith('version https://git-lfs')) {
-    throw new ModelError(`${what} model is a Git LFS pointer, not the model itself: ${path} (run \`git lfs pull\`)`, { path });
-  }
-  // An ONNX ModelProto starts with field 1 (ir_version, varint: 0x08) in practice.
-  if (size < 64 || head[0] !== 0x08) {
-    throw new ModelError(`${what} model is not a valid ONNX file (corrupt or truncated): ${path}`, { path });
-  }
-  // Truncation check: the protobuf must at least parse its top-level fields to the end of file.
-  checkProtobufFraming(path, size, what);
-}
-
-/** Walks the top-level protobuf fields of the file; a truncated file ends mid-field. */
-function checkProtobufFraming(path: string, size: number, what: string): void {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(16);
-  const fail = (): never => {
-    throw new ModelError(`${what} model is not a valid ONNX file (corrupt or truncated): ${path}`, { path });
-  };
-  try {
-    let pos = 0;
-    const readVarint = (): number => {
-      let result = 0;
-      let mul = 1;
-      for (let i = 0; i < 10; i++) {
-        if (pos >= size) fail();
-        readSync(fd, buf, 0, 1, pos++);
-        const b = buf[0]!;
-        result += (b & 0x7f) * mul;
-        if ((b & 0x80) === 0) return result;
-        mul *= 128;
-      }
-      return fail();
-    };
-    let fields = 0;
-    while (pos < size) {
-      const key = readVarint();
-      const wire = key % 8;
-      const field = Math.floor(key / 8);
-      if (field < 1 || field > 100) fail();
-      if (wire === 0) readVarint();
-      else if (wire === 1) pos += 8;
-      else if (wire === 5) pos += 4;
-      else if (wire === 2) {
-        const len = readVarint();
-        pos += len;
-      }
-      else fail();
-      if (pos > size) fail();
-      fields++;
+  if (isDir) {
+    const dir = file;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch (e) {
+      throw new ModelError(`${what} model folder can't be read: ${path}`, { path, cause: e });
     }
-    if (fields < 2) fail();
-  } finally {
-    closeSync(fd);
+    if (entries.includes(MANIFEST_FILE)) {
+      const manifest = readManifestSync(dir);
+      if (kind !== undefined && manifest.kind !== kind) {
+        throw new ModelError(`${what} model ${join(dir, MANIFEST_FILE)} describes a ${manifest.kind} model, not a ${kind} model`, { path: join(dir, MANIFEST_FILE) });
+      }
+      const rel = manifest.files['model'];
+      if (rel === undefined) throw new ModelError(`${what} model ${join(dir, MANIFEST_FILE)} has no \`files.model\``, { path: join(dir, MANIFEST_FILE) });
+      file = join(dir, rel);
+    } else {
+      const onnx = entries.filter((f) => f.endsWith('.onnx'));
+      if (onnx.length !== 1) {
+        throw new ModelError(`${what} model folder must hold a model.json or exactly one .onnx file, found ${onnx.length}: ${path}`, { path });
+      }
+      file = join(dir, onnx[0]!);
+    }
   }
-}
-
-/** Narrow view of sherpa's Vad. */
-interface SherpaVad {
-  acceptWaveform(samples: Float32Array): void;
-  isEmpty(): boolean;
-  front(enableExternalBuffer?: boolean): { start: number; samples: Float32Array };
-  pop(): void;
-  flush(): void;
-  reset(): void;
+  checkOnnxFileSync(file, what);
+  return file;
 }
 
 /** Settings of the Silero VAD used for diarization. @internal */
@@ -129,111 +83,59 @@ export interface VadSettings {
 }
 
 /**
- * Streaming Silero VAD: push 16 kHz samples, take finished speech spans (seconds on the stream's
- * timeline, counted from the first pushed sample).
+ * Speech spans of a 16 kHz stream, through the one Silero VAD wrapper: push samples, take
+ * finished spans (seconds on the stream's timeline, counted from the first pushed sample).
  * @internal
  */
 export class SpeechDetector {
-  readonly #vad: SherpaVad;
-  #pending = new Float32Array(0);
-  #pushed = 0;
+  readonly #vad: SileroVad;
   readonly #keepSamples: boolean;
-  static readonly WINDOW = 512;
 
+  /** Checks, proves (blocking, once per content digest) and loads the VAD model file. */
   constructor(settings: VadSettings, keepSamples = false) {
     this.#keepSamples = keepSamples;
-    checkOnnxFile(settings.model, 'VAD');
-    const config = {
-      sileroVad: {
-        model: settings.model,
-        threshold: settings.threshold,
-        minSilenceDuration: settings.minSilenceDuration,
-        minSpeechDuration: settings.minSpeechDuration,
-        maxSpeechDuration: settings.maxSpeechDuration,
-        windowSize: SpeechDetector.WINDOW,
-      },
-      sampleRate: 16000,
-      numThreads: 1,
-      provider: 'cpu',
-      debug: false,
-    };
-    prove({ className: 'Vad', config }, 'VAD', settings.model);
-    const sherpa = loadSherpa();
-    this.#vad = new sherpa.Vad(config, 60) as SherpaVad;
+    this.#vad = SileroVad.openSync(settings, RATE, 60);
   }
 
   /** Feeds samples; returns the spans completed by them. */
   push(samples: Float32Array): Span[] {
-    const W = SpeechDetector.WINDOW;
-    let buf = samples;
-    if (this.#pending.length > 0) {
-      buf = new Float32Array(this.#pending.length + samples.length);
-      buf.set(this.#pending);
-      buf.set(samples, this.#pending.length);
-    }
-    const whole = buf.length - (buf.length % W);
-    for (let i = 0; i < whole; i += W) this.#vad.acceptWaveform(buf.subarray(i, i + W));
-    this.#pending = buf.slice(whole);
-    this.#pushed += samples.length;
-    return this.#drain();
+    return this.#vad.push(samples).map((s) => this.#span(s));
   }
 
   /** Ends the stream (pads the last partial window) and returns the remaining spans. */
   finish(): Span[] {
-    const W = SpeechDetector.WINDOW;
-    if (this.#pending.length > 0) {
-      const last = new Float32Array(W);
-      last.set(this.#pending);
-      this.#vad.acceptWaveform(last);
-      this.#pending = new Float32Array(0);
-    }
-    this.#vad.flush();
-    const spans = this.#drain();
-    const total = this.#pushed / 16000;
-    return spans
+    const total = this.#vad.pushed / RATE;
+    return this.#vad
+      .finish()
       .map((s) => {
-        if (s.end <= total) return s;
+        const span = this.#span(s);
+        if (span.end <= total) return span;
         const end = total;
-        return s.samples === undefined ? { start: s.start, end } : { start: s.start, end, samples: s.samples.subarray(0, Math.max(0, Math.round((end - s.start) * 16000))) };
+        return span.samples === undefined ? { start: span.start, end } : { start: span.start, end, samples: span.samples.subarray(0, Math.max(0, Math.round((end - span.start) * RATE))) };
       })
       .filter((s) => s.end > s.start);
   }
 
-  #drain(): Span[] {
-    const out: Span[] = [];
-    while (!this.#vad.isEmpty()) {
-      const seg = this.#vad.front(false);
-      const span: Span = { start: seg.start / 16000, end: (seg.start + seg.samples.length) / 16000 };
-      if (this.#keepSamples) span.samples = seg.samples;
-      out.push(span);
-      this.#vad.pop();
-    }
-    return out;
+  #span(s: RawSpeech): Span {
+    const span: Span = { start: s.start / RATE, end: (s.start + s.samples.length) / RATE };
+    if (this.#keepSamples) span.samples = s.samples;
+    return span;
   }
-}
-
-/** Narrow view of sherpa's SpeakerEmbeddingExtractor. */
-interface SherpaExtractor {
-  readonly dim: number;
-  createStream(): {
-    acceptWaveform(o: { sampleRate: number; samples: Float32Array }): void;
-    inputFinished(): void;
-  };
-  compute(stream: unknown, enableExternalBuffer?: boolean): Float32Array;
 }
 
 /** Speaker embeddings of 16 kHz audio (not normalised). @internal */
 export class EmbeddingExtractor {
-  readonly #ex: SherpaExtractor;
+  readonly #ex: SherpaSpeakerEmbeddingExtractor;
   /** Embedding size. */
   readonly dim: number;
 
+  /** Checks, proves (blocking, once per content digest) and loads the model file. */
   constructor(model: string, numThreads = 1) {
-    checkOnnxFile(model, 'Speaker embedding');
+    checkOnnxFileSync(model, 'Speaker embedding');
     const config = { model, numThreads, debug: false, provider: 'cpu' };
-    prove({ className: 'SpeakerEmbeddingExtractor', config }, 'Speaker embedding', model);
+    proveSherpaConfigSync({ className: 'SpeakerEmbeddingExtractor', config }, `Speaker embedding model ${model}`, model);
     const sherpa = loadSherpa();
-    this.#ex = new sherpa.SpeakerEmbeddingExtractor(config) as SherpaExtractor;
+    this.#ex = new sherpa.SpeakerEmbeddingExtractor(config);
     this.dim = this.#ex.dim;
     if (!(this.dim > 0)) throw new ModelError(`Speaker embedding model could not be loaded: ${model}`, { path: model });
   }
@@ -241,8 +143,31 @@ export class EmbeddingExtractor {
   /** Embedding of `samples` (16 kHz mono). */
   compute(samples: Float32Array): Float32Array {
     const s = this.#ex.createStream();
-    s.acceptWaveform({ sampleRate: 16000, samples });
+    s.acceptWaveform({ sampleRate: RATE, samples });
     s.inputFinished();
     return Float32Array.from(this.#ex.compute(s, false));
   }
+}
+
+/**
+ * sherpa's pyannote pipeline (segmentation + embeddings + clustering) over checked model files,
+ * proven in a child process first (blocking, once per content digest).
+ * @param threshold - the diarizer's cosine-similarity threshold.
+ * @throws ModelError naming the segmentation model when it can't load or run.
+ * @internal
+ */
+export function openPyannote(seg: string, emb: string, numThreads: number, threshold: number): SherpaOfflineSpeakerDiarization {
+  const config = {
+    segmentation: { pyannote: { model: seg }, numThreads, debug: false, provider: 'cpu' },
+    embedding: { model: emb, numThreads, debug: false, provider: 'cpu' },
+    clustering: { numClusters: -1, threshold: 1 - threshold },
+    minDurationOn: 0.2,
+    minDurationOff: 0.5,
+  };
+  // Never let unproven bytes reach the addon in this process: load and run once in a child first.
+  proveSherpaConfigSync({ className: 'OfflineSpeakerDiarization', config }, `Segmentation model ${seg} with embedding model ${emb}`, seg);
+  const sherpa = loadSherpa();
+  const sd = new sherpa.OfflineSpeakerDiarization(config);
+  if (!(sd.sampleRate > 0)) throw new ModelError(`Segmentation model could not be loaded: ${seg}`, { path: seg });
+  return sd;
 }

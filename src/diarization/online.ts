@@ -6,8 +6,8 @@ import { InvalidArgumentError, BackendUnavailableError, throwIfAborted } from '.
 import type { SpeakerTurn } from '../spec/index.js';
 import { dot, l2normalize } from './clustering.js';
 import { Diarizer, speakerName, trimSpan, type DiarizationAudio, type DiarizeOptions } from './diarizer.js';
-import { checkOnnxFile, EmbeddingExtractor, SpeechDetector, type Span } from './native.js';
-import { num, onnxPath, resolveDiarizerOptions, type DiarizerOptions, type ResolvedDiarizerOptions } from './options.js';
+import { EmbeddingExtractor, modelFile, SpeechDetector, type Span } from './native.js';
+import { num, resolveDiarizerOptions, type DiarizerOptions, type ResolvedDiarizerOptions } from './options.js';
 import { reconcileSpeakers } from './reconcile.js';
 import { makeWindows, windowsToTurns } from './windows.js';
 
@@ -116,10 +116,9 @@ export class OnlineDiarizer {
     if (this.#disposed) throw new BackendUnavailableError('This OnlineDiarizer has been disposed');
     if (this.#vad !== undefined) return;
     // The final pass uses the segmentation model, when one is given: fail early on a bad one.
-    if (this.#o.segmentationModel !== undefined) checkOnnxFile(onnxPath(this.#o.segmentationModel, 'Segmentation'), 'Segmentation');
-    const vadPath = onnxPath(this.#o.vadModel!, 'VAD');
-    checkOnnxFile(vadPath, 'VAD');
-    const extractor = new EmbeddingExtractor(onnxPath(this.#o.embeddingModel, 'Speaker embedding'), this.#o.numThreads);
+    if (this.#o.segmentationModel !== undefined) modelFile(this.#o.segmentationModel, 'Segmentation');
+    const vadPath = modelFile(this.#o.vadModel!, 'VAD', 'vad');
+    const extractor = new EmbeddingExtractor(modelFile(this.#o.embeddingModel, 'Speaker embedding', 'speaker-embedding'), this.#o.numThreads);
     this.#vad = new SpeechDetector(
       {
         model: vadPath,

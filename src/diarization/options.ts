@@ -2,9 +2,7 @@
  * Options shared by {@link Diarizer} and {@link OnlineDiarizer}, and their validation.
  * @module
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { InvalidArgumentError, ModelError } from '../errors/index.js';
+import { InvalidArgumentError } from '../errors/index.js';
 import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Models and settings of the VAD → windows → embeddings → clustering pipeline. */
@@ -96,7 +94,7 @@ export function num(name: string, v: unknown, min: number, max: number, opts: { 
     const hi = Number.isFinite(max) ? ` and <= ${max}` : '';
     throw new InvalidArgumentError(`\`${name}\` must be ${kind} ${lo}${hi}, got ${String(v)}`);
   }
-  return v as number;
+  return v;
 }
 
 function str(name: string, v: unknown, required: boolean): string | undefined {
@@ -131,38 +129,6 @@ export function resolveDiarizerOptions(options: DiarizerOptions): ResolvedDiariz
     minSilenceSec: num('minSilenceSec', o.minSilenceSec, 0.01, 10),
     numThreads: num('numThreads', o.numThreads, 1, 64, { integer: true }),
   };
-}
-
-/**
- * The `.onnx` file of a model given as a file or a folder (`model.json` `files.model`, else the
- * folder's only `.onnx`).
- * @internal
- */
-export function onnxPath(path: string, what: string): string {
-  if (!existsSync(path)) throw new ModelError(`${what} model not found: ${path}`, { path });
-  if (!statSync(path).isDirectory()) return path;
-  const manifest = join(path, 'model.json');
-  if (existsSync(manifest)) {
-    let m: unknown;
-    try {
-      m = JSON.parse(readFileSync(manifest, 'utf8'));
-    } catch (e) {
-      throw new ModelError(`${what} model folder has an unreadable model.json: ${manifest}`, { path: manifest, cause: e });
-    }
-    const file = (m as { files?: { model?: unknown } } | null)?.files?.model;
-    if (typeof file !== 'string') {
-      throw new ModelError(`${what} model.json has no \`files.model\`: ${manifest}`, { path: manifest });
-    }
-    return join(path, file);
-  }
-  const onnx = readdirSync(path).filter((f) => f.endsWith('.onnx'));
-  if (onnx.length !== 1) {
-    throw new ModelError(
-      `${what} model folder must hold a model.json or exactly one .onnx file, found ${onnx.length}: ${path}`,
-      { path },
-    );
-  }
-  return join(path, onnx[0]!);
 }
 
 /** Per-call clustering options. */

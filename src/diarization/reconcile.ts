@@ -7,9 +7,11 @@ import type { SpeakerTurn } from '../spec/index.js';
 import { maxWeightAssignment } from './hungarian.js';
 
 function checkTurns(name: string, turns: readonly SpeakerTurn[]): void {
-  if (!Array.isArray(turns)) throw new InvalidArgumentError(`\`${name}\` must be an array of speaker turns`);
-  turns.forEach((t, i) => {
-    if (typeof t?.speaker !== 'string' || !Number.isFinite(t.start) || !Number.isFinite(t.end) || t.end < t.start) {
+  const list: unknown = turns;
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`\`${name}\` must be an array of speaker turns`);
+  list.forEach((item: unknown, i) => {
+    const t = item as Partial<SpeakerTurn> | null | undefined;
+    if (typeof t?.speaker !== 'string' || !Number.isFinite(t.start) || !Number.isFinite(t.end) || t.end! < t.start!) {
       throw new InvalidArgumentError(`\`${name}[${i}]\` must be a speaker turn with a string \`speaker\` and finite \`start\` <= \`end\``);
     }
   });
@@ -18,9 +20,8 @@ function checkTurns(name: string, turns: readonly SpeakerTurn[]): void {
 /**
  * Seconds of overlap between every speaker of `a` and every speaker of `b`.
  * @returns labels of `a` and `b` (in order of first appearance) and `matrix[i][j]`.
- * @internal
  */
-export function overlapMatrix(
+function overlapMatrix(
   a: readonly SpeakerTurn[],
   b: readonly SpeakerTurn[],
 ): { aLabels: string[]; bLabels: string[]; matrix: number[][] } {

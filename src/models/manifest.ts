@@ -2,7 +2,8 @@
  * The `model.json` manifest that describes a model folder, and its parser.
  * @module
  */
-import { isAbsolute, normalize, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import { ModelError } from '../errors/index.js';
 import { familySpec, kindsOfFamily, FAMILIES } from './families.js';
 
@@ -133,4 +134,21 @@ export function parseManifest(text: string, where: string): ModelManifest {
     throw new ModelError(`${where} is not valid JSON: ${(e as Error).message}`, { path: where, cause: e });
   }
   return checkManifest(value, where);
+}
+
+/**
+ * Reads and checks the `model.json` of a model folder, blocking (for synchronous loaders).
+ * @param dir - the model folder.
+ * @throws ModelError naming the manifest's path when it can't be read, isn't JSON or is invalid.
+ * @internal
+ */
+export function readManifestSync(dir: string): ModelManifest {
+  const where = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(where, 'utf8');
+  } catch (e) {
+    throw new ModelError(`${where} can't be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { path: where, cause: e });
+  }
+  return parseManifest(text, where);
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ModelError } from '../errors/index.js';
 
@@ -96,6 +97,64 @@ function* fieldsOf(buf: Uint8Array): Generator<{ field: number; wireType: number
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Bytes read to parse one top-level field's key and length (two varints fit in 20). */
+const FIELD_HEAD = 20;
+
+/**
+ * Parses the top-level field whose key lies at `pos`, from `head` (the `bytesRead` bytes read
+ * there). Throws Truncated/Malformed.
+ */
+function fieldAt(head: Uint8Array, bytesRead: number, pos: number, size: number): TopLevelField {
+  const buf = head.subarray(0, bytesRead);
+  let parsed: TopLevelField;
+  try {
+    const [key, afterKey] = varint(buf, 0);
+    const field = Math.floor(key / 8);
+    const wireType = key & 7;
+    if (field === 0) throw new Malformed('field number 0 at offset ' + pos);
+    let payloadStart: number;
+    let end: number;
+    if (wireType === 0) {
+      const [, n] = varint(buf, afterKey);
+      payloadStart = pos + afterKey;
+      end = pos + n;
+    } else if (wireType === 2) {
+      const [len, n] = varint(buf, afterKey);
+      payloadStart = pos + n;
+      end = payloadStart + len;
+    } else if (wireType === 1 || wireType === 5) {
+      payloadStart = pos + afterKey;
+      end = payloadStart + (wireType === 1 ? 8 : 4);
+    } else {
+      throw new Malformed(`unsupported protobuf wire type ${wireType} at offset ${pos}`);
+    }
+    parsed = { field, wireType, start: pos, payloadStart, end };
+  } catch (e) {
+    if (e instanceof Truncated && bytesRead === FIELD_HEAD) {
+      // A varint ran past our 20-byte window although the file goes on: impossible for valid protobuf.
+      throw new Malformed(`bad varint at offset ${pos}`);
+    }
+    throw e;
+  }
+  // Outside the try: a field running past the end of the file is truncation, not a bad varint.
+  if (parsed.end > size) {
+    throw new Truncated(`field ${parsed.field} at offset ${pos} needs ${parsed.end - pos} bytes but the file ends after ${size - pos}`);
+  }
+  return parsed;
+}
+
+/** The walk's internal errors as the {@link ModelError} that names the file; other errors as they are. */
+function walkError(e: unknown, path: string): unknown {
+  if (e instanceof Truncated) {
+    // The message says all the internal error does: no `cause` (the CLI would print it again).
+    return new ModelError(`${path} is truncated (not a complete ONNX file: ${e.message}); download it again`, { path });
+  }
+  if (e instanceof Malformed) {
+    return new ModelError(`${path} is not an ONNX model (protobuf parse failed: ${e.message})`, { path });
+  }
+  return e;
+}
+
 /**
  * Lists the top-level fields of a protobuf file without reading length-delimited payloads.
  * Throws a {@link ModelError} for a truncated or non-protobuf file.
@@ -105,61 +164,76 @@ export async function listTopLevelFields(path: string, handle?: FileHandle): Pro
   const fh = handle ?? (await open(path, 'r'));
   try {
     const size = (await fh.stat()).size;
-    const head = Buffer.alloc(20);
+    const head = Buffer.alloc(FIELD_HEAD);
     const fields: TopLevelField[] = [];
     let pos = 0;
     while (pos < size) {
       const { bytesRead } = await fh.read(head, 0, head.length, pos);
-      const buf = head.subarray(0, bytesRead);
-      let parsed: TopLevelField;
-      try {
-        const [key, afterKey] = varint(buf, 0);
-        const field = Math.floor(key / 8);
-        const wireType = key & 7;
-        if (field === 0) throw new Malformed('field number 0 at offset ' + pos);
-        let payloadStart: number;
-        let end: number;
-        if (wireType === 0) {
-          const [, n] = varint(buf, afterKey);
-          payloadStart = pos + afterKey;
-          end = pos + n;
-        } else if (wireType === 2) {
-          const [len, n] = varint(buf, afterKey);
-          payloadStart = pos + n;
-          end = payloadStart + len;
-        } else if (wireType === 1 || wireType === 5) {
-          payloadStart = pos + afterKey;
-          end = payloadStart + (wireType === 1 ? 8 : 4);
-        } else {
-          throw new Malformed(`unsupported protobuf wire type ${wireType} at offset ${pos}`);
-        }
-        parsed = { field, wireType, start: pos, payloadStart, end };
-      } catch (e) {
-        if (e instanceof Truncated && bytesRead === head.length) {
-          // A varint ran past our 20-byte window although the file goes on: impossible for valid protobuf.
-          throw new Malformed(`bad varint at offset ${pos}`);
-        }
-        throw e;
-      }
-      // Outside the try: a field running past the end of the file is truncation, not a bad varint.
-      if (parsed.end > size) {
-        throw new Truncated(`field ${parsed.field} at offset ${pos} needs ${parsed.end - pos} bytes but the file ends after ${size - pos}`);
-      }
+      const parsed = fieldAt(head, bytesRead, pos, size);
       fields.push(parsed);
       pos = parsed.end;
     }
     return { fields, size };
   } catch (e) {
-    if (e instanceof Truncated) {
-      // The message says all the internal error does: no `cause` (the CLI would print it again).
-      throw new ModelError(`${path} is truncated (not a complete ONNX file: ${e.message}); download it again`, { path });
-    }
-    if (e instanceof Malformed) {
-      throw new ModelError(`${path} is not an ONNX model (protobuf parse failed: ${e.message})`, { path });
-    }
-    throw e;
+    throw walkError(e, path);
   } finally {
     if (handle === undefined) await fh.close();
+  }
+}
+
+/**
+ * Checks, blocking, that `path` is a whole ONNX file before sherpa-onnx may see it (for the
+ * synchronous loaders: the diarizers' models, a VAD given by file): it exists and is a file, is
+ * not empty or a Git LFS pointer, its top-level protobuf fields run exactly to the end of the file
+ * (no truncation), it starts with a valid `ir_version` and has a graph: the same structural rules
+ * as {@link readOnnxHeader}, reading a few bytes per top-level field. It does not prove the graph
+ * loads; that is `proveSherpaConfigSync`'s job.
+ *
+ * @param what - names the model in messages ("VAD", "Speaker embedding", "Segmentation").
+ * @throws ModelError naming `what` and the path.
+ * @internal
+ */
+export function checkOnnxFileSync(path: string, what: string): void {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new ModelError(`${what} model ${problem}: ${path}`, cause === undefined ? { path } : { path, cause });
+  };
+  let fd: number;
+  let size = 0;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) fail('is not a file');
+    size = st.size;
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (ModelError.isInstance(e)) throw e;
+    return fail(`not found (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, e);
+  }
+  try {
+    if (size === 0) fail('is empty (0 bytes; download it again)');
+    const head = Buffer.alloc(Math.min(size, 200));
+    readSync(fd, head, 0, head.length, 0);
+    if (head.toString('latin1').startsWith(LFS_PREFIX)) fail('is a Git LFS pointer, not the model itself (run `git lfs pull`)');
+    const buf = Buffer.alloc(FIELD_HEAD);
+    let pos = 0;
+    let irVersion: number | undefined;
+    let graph = false;
+    try {
+      while (pos < size) {
+        const bytesRead = readSync(fd, buf, 0, buf.length, pos);
+        const f = fieldAt(buf, bytesRead, pos, size);
+        if (pos === 0 && f.field === 1 && f.wireType === 0) irVersion = varint(buf, f.payloadStart - pos)[0];
+        if (f.field === 7 && f.wireType === 2 && f.end > f.payloadStart) graph = true;
+        pos = f.end;
+      }
+    } catch (e) {
+      if (e instanceof Truncated) fail(`is truncated, not a complete ONNX file (${e.message}; download it again)`);
+      if (e instanceof Malformed) fail(`is not a valid ONNX file, corrupt (protobuf parse failed: ${e.message})`);
+      throw e;
+    }
+    if (irVersion === undefined || irVersion < 1 || irVersion > 100) fail(`is not a valid ONNX file (no valid ir_version at its start; got ${String(irVersion)})`);
+    if (!graph) fail('is not a usable ONNX file: it has no graph');
+  } finally {
+    closeSync(fd);
   }
 }
 

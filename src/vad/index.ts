@@ -6,10 +6,10 @@
  * @module
  */
 import { InvalidArgumentError, ModelError } from '../errors/index.js';
-import { loadSherpa } from '../internal/sherpa.js';
 import { type ResolveOptions, type ResolvedModel, resolveModel } from '../models/resolve.js';
 import { validateModel } from '../models/validate.js';
 import { type ModelProofOptions, expectedSha256Of, proveSherpaConfig } from '../models/proof.js';
+import { type RawSpeech, SileroVad, sileroConfig } from './silero.js';
 
 /** A finished stretch of speech. Times are seconds from the first pushed sample. */
 export interface SpeechSegment {
@@ -63,19 +63,6 @@ export interface VadOptions extends Pick<ResolveOptions, 'modelsDir' | 'cacheDir
   readonly proof?: Pick<ModelProofOptions, 'cache' | 'cacheDir' | 'onProof' | 'timeoutMs' | 'expectedSha256'> | undefined;
 }
 
-/** Narrow view of sherpa-onnx-node's `Vad`. */
-interface SherpaVad {
-  acceptWaveform(samples: Float32Array): void;
-  isEmpty(): boolean;
-  isDetected(): boolean;
-  front(enableExternalBuffer?: boolean): { start: number; samples: Float32Array };
-  pop(): void;
-  flush(): void;
-  reset(): void;
-}
-
-const WINDOW = 512;
-
 function checkNumber(name: string, v: number, min: number, max: number): void {
   if (!Number.isFinite(v) || v < min || v > max) {
     throw new InvalidArgumentError(`\`${name}\` must be a number in ${min}..${max}, got ${v}`);
@@ -90,12 +77,10 @@ function checkNumber(name: string, v: number, min: number, max: number): void {
 export class VoiceActivityDetector {
   /** Sample rate the detector works at, Hz. */
   readonly sampleRate: number;
-  readonly #vad: SherpaVad;
+  readonly #vad: SileroVad;
   readonly #maxSamples: number;
-  #pending = new Float32Array(0);
-  #pushed = 0;
 
-  private constructor(vad: SherpaVad, sampleRate: number, maxSpeechSec: number) {
+  private constructor(vad: SileroVad, sampleRate: number, maxSpeechSec: number) {
     this.#vad = vad;
     this.sampleRate = sampleRate;
     this.#maxSamples = Math.floor(maxSpeechSec * sampleRate);
@@ -104,9 +89,7 @@ export class VoiceActivityDetector {
   /** Resolves, validates, proves (once per content digest) and loads the VAD model. */
   static async create(options: VadOptions = {}): Promise<VoiceActivityDetector> {
     const { config, dir, sampleRate, maxSpeechSec } = await VoiceActivityDetector.#prepare(options);
-    const sherpa = loadSherpa();
-    const vad = new sherpa.Vad(config, Math.ceil(maxSpeechSec * 2 + 10)) as SherpaVad & { handle?: unknown };
-    if (!vad.handle) throw new ModelError(`sherpa-onnx could not load the VAD model in ${dir}`, { path: dir });
+    const vad = SileroVad.load(config, Math.ceil(maxSpeechSec * 2 + 10), `VAD model in ${dir}`, dir);
     return new VoiceActivityDetector(vad, sampleRate, maxSpeechSec);
   }
 
@@ -120,7 +103,7 @@ export class VoiceActivityDetector {
     await VoiceActivityDetector.#prepare(options);
   }
 
-  static async #prepare(options: VadOptions): Promise<{ config: Record<string, unknown>; dir: string; sampleRate: number; maxSpeechSec: number }> {
+  static async #prepare(options: VadOptions): Promise<{ config: object; dir: string; sampleRate: number; maxSpeechSec: number }> {
     const threshold = options.threshold ?? 0.5;
     const minSilenceSec = options.minSilenceSec ?? 0.5;
     const minSpeechSec = options.minSpeechSec ?? 0.25;
@@ -144,20 +127,12 @@ export class VoiceActivityDetector {
     }
     await validateModel(model, options.abortSignal ? { abortSignal: options.abortSignal } : {});
     const sampleRate = model.manifest.sampleRate;
-    const config = {
-      sileroVad: {
-        model: model.paths.model,
-        threshold,
-        minSilenceDuration: minSilenceSec,
-        minSpeechDuration: minSpeechSec,
-        maxSpeechDuration: maxSpeechSec,
-        windowSize: WINDOW,
-      },
+    const file = model.paths['model'];
+    if (file === undefined) throw new ModelError(`Model "${model.manifest.name}" names no \`model\` file`, { path: model.dir });
+    const config = sileroConfig(
+      { model: file, threshold, minSilenceDuration: minSilenceSec, minSpeechDuration: minSpeechSec, maxSpeechDuration: maxSpeechSec },
       sampleRate,
-      numThreads: 1,
-      provider: 'cpu',
-      debug: false,
-    };
+    );
     // Prove, then load: a corrupt graph aborts the process that loads it.
     const expected = expectedSha256Of(model);
     await proveSherpaConfig({ className: 'Vad', config }, `"${model.manifest.name}" (vad ${model.manifest.family})`, model.dir, {
@@ -171,40 +146,24 @@ export class VoiceActivityDetector {
 
   /** Seconds of audio pushed so far. */
   get pushedSec(): number {
-    return this.#pushed / this.sampleRate;
+    return this.#vad.pushed / this.sampleRate;
   }
 
   /** Whether the detector is inside speech right now. */
   get inSpeech(): boolean {
-    return this.#vad.isDetected();
+    return this.#vad.inSpeech;
   }
 
   /** Feeds mono samples at {@link VoiceActivityDetector.sampleRate}; returns the segments they finished. */
   push(samples: Float32Array): SpeechSegment[] {
-    let buf = samples;
-    if (this.#pending.length > 0) {
-      buf = new Float32Array(this.#pending.length + samples.length);
-      buf.set(this.#pending);
-      buf.set(samples, this.#pending.length);
-    }
-    const whole = buf.length - (buf.length % WINDOW);
-    for (let i = 0; i < whole; i += WINDOW) this.#vad.acceptWaveform(buf.subarray(i, i + WINDOW));
-    this.#pending = buf.slice(whole);
-    this.#pushed += samples.length;
-    return this.#drain();
+    return this.#split(this.#vad.push(samples));
   }
 
   /** Ends the stream (pads the last window, flushes) and returns the remaining segments. */
   finish(): SpeechSegment[] {
-    if (this.#pending.length > 0) {
-      const last = new Float32Array(WINDOW);
-      last.set(this.#pending);
-      this.#vad.acceptWaveform(last);
-      this.#pending = new Float32Array(0);
-    }
-    this.#vad.flush();
+    const raw = this.#vad.finish();
     const total = this.pushedSec;
-    return this.#drain()
+    return this.#split(raw)
       .map((s) =>
         s.end <= total ? s : { start: s.start, end: total, samples: s.samples.subarray(0, Math.max(0, Math.round((total - s.start) * this.sampleRate))) },
       )
@@ -214,17 +173,12 @@ export class VoiceActivityDetector {
   /** Clears all state, for reuse on a new stream. */
   reset(): void {
     this.#vad.reset();
-    this.#pending = new Float32Array(0);
-    this.#pushed = 0;
   }
 
-  #drain(): SpeechSegment[] {
+  #split(raw: readonly RawSpeech[]): SpeechSegment[] {
     const out: SpeechSegment[] = [];
-    while (!this.#vad.isEmpty()) {
-      const seg = this.#vad.front(false);
-      // Copy: the addon may reuse its buffer after pop().
-      const samples = Float32Array.from(seg.samples);
-      this.#vad.pop();
+    for (const seg of raw) {
+      const samples = seg.samples;
       // sherpa's maxSpeechDuration only raises the threshold for a while; it is no hard limit
       // (a 2 s limit gave 4.6 s segments), so longer segments are cut here.
       // Silero ends a segment at a pause, except past maxSpeechDuration, where sherpa raises the
