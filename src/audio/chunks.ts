@@ -66,11 +66,11 @@ export function chunkToMono(chunk: AudioChunk): Float32Array {
 export class ChunkNormalizer {
   /** Output rate, Hz. */
   readonly targetRate: number;
-  private rate: number | undefined;
-  private channels: number | undefined;
-  private resampler: Resampler | undefined;
+  #rate: number | undefined;
+  #channels: number | undefined;
+  #resampler: Resampler | undefined;
   /** Source frames seen so far. */
-  private frames = 0;
+  #frames = 0;
 
   /**
    * @param targetRate - the rate the consumer needs, Hz.
@@ -85,34 +85,34 @@ export class ChunkNormalizer {
 
   /** Seconds of source audio pushed so far. */
   get durationSec(): number {
-    return this.rate === undefined ? 0 : this.frames / this.rate;
+    return this.#rate === undefined ? 0 : this.#frames / this.#rate;
   }
 
   /** Validates and converts the next chunk. */
   push(chunk: AudioChunk): Float32Array {
     const { rate, channels } = validateChunk(chunk);
-    if (this.rate === undefined) {
-      this.rate = rate;
-      this.channels = channels;
+    if (this.#rate === undefined) {
+      this.#rate = rate;
+      this.#channels = channels;
       if (rate !== this.targetRate) {
         try {
-          this.resampler = new Resampler(rate, this.targetRate);
+          this.#resampler = new Resampler(rate, this.targetRate);
         } catch (e) {
           throw new InvalidAudioError(`Cannot resample ${rate} Hz audio chunks to ${this.targetRate} Hz: ${(e as Error).message}`, { cause: e });
         }
       }
-    } else if (rate !== this.rate || channels !== this.channels) {
+    } else if (rate !== this.#rate || channels !== this.#channels) {
       throw new InvalidAudioError(
-        `Audio chunk format changed mid-stream: ${rate} Hz × ${channels} ch after ${this.rate} Hz × ${this.channels} ch`,
+        `Audio chunk format changed mid-stream: ${rate} Hz × ${channels} ch after ${this.#rate} Hz × ${this.#channels} ch`,
       );
     }
     const mono = chunkToMono(chunk);
-    this.frames += mono.length;
-    return this.resampler ? this.resampler.process(mono) : mono;
+    this.#frames += mono.length;
+    return this.#resampler ? this.#resampler.process(mono) : mono;
   }
 
   /** Ends the stream: returns what the resampler still holds. */
   flush(): Float32Array {
-    return this.resampler ? this.resampler.flush() : new Float32Array(0);
+    return this.#resampler ? this.#resampler.flush() : new Float32Array(0);
   }
 }

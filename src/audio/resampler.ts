@@ -73,23 +73,23 @@ export class Resampler {
   readonly fromRate: number;
   /** Output rate in Hz. */
   readonly toRate: number;
-  private readonly up: number;
-  private readonly down: number;
-  private readonly half: number;
-  private readonly taps: number;
-  private readonly identity: boolean;
+  readonly #up: number;
+  readonly #down: number;
+  readonly #half: number;
+  readonly #taps: number;
+  readonly #identity: boolean;
   /** Rows of `taps` coefficients: exact phases (interp = false) or INTERP_PHASES + 1 rows. */
-  private readonly table: Float32Array;
-  private readonly rows: number;
-  private readonly interp: boolean;
+  readonly #table: Float32Array;
+  readonly #rows: number;
+  readonly #interp: boolean;
   /** Input history; buf[0] is absolute input index `bufStart` (negative indices are zeros). */
-  private buf!: Float32Array;
-  private len = 0;
-  private bufStart = 0;
-  private received = 0;
+  #buf!: Float32Array;
+  #len = 0;
+  #bufStart = 0;
+  #received = 0;
   /** The next output's instant is base + phase / up (in input samples). */
-  private base = 0;
-  private phase = 0;
+  #base = 0;
+  #phase = 0;
 
   /**
    * @param fromRate - input sample rate, Hz (whole number, 1..768000).
@@ -111,32 +111,32 @@ export class Resampler {
     }
     this.fromRate = fromRate;
     this.toRate = toRate;
-    this.identity = fromRate === toRate;
+    this.#identity = fromRate === toRate;
     const g = gcd(fromRate, toRate);
-    this.up = toRate / g;
-    this.down = fromRate / g;
+    this.#up = toRate / g;
+    this.#down = fromRate / g;
     const low = Math.min(1, toRate / fromRate);
-    this.half = Math.ceil(halfTaps / low);
-    this.taps = 2 * this.half;
+    this.#half = Math.ceil(halfTaps / low);
+    this.#taps = 2 * this.#half;
     // Kaiser design (in cycles per input sample): transition width from the kernel length and
     // the attenuation; the stop band starts at the lower Nyquist, the cut-off sits half a
     // transition below it.
     const beta = stopbandDb > 50 ? 0.1102 * (stopbandDb - 8.7) : 0.5842 * (stopbandDb - 21) ** 0.4 + 0.07886 * (stopbandDb - 21);
-    const transition = (stopbandDb - 7.95) / (14.36 * this.taps);
+    const transition = (stopbandDb - 7.95) / (14.36 * this.#taps);
     const fc = Math.max(0.05 * low, 0.5 * low - transition / 2);
-    this.interp = !this.identity && this.up * this.taps > MAX_TABLE;
-    this.rows = this.identity ? 0 : this.interp ? INTERP_PHASES + 1 : this.up;
-    const phasesPerSample = this.interp ? INTERP_PHASES : this.up;
-    this.table = new Float32Array(this.rows * this.taps);
+    this.#interp = !this.#identity && this.#up * this.#taps > MAX_TABLE;
+    this.#rows = this.#identity ? 0 : this.#interp ? INTERP_PHASES + 1 : this.#up;
+    const phasesPerSample = this.#interp ? INTERP_PHASES : this.#up;
+    this.#table = new Float32Array(this.#rows * this.#taps);
     const i0b = besselI0(beta);
-    for (let p = 0; p < this.rows; p++) {
+    for (let p = 0; p < this.#rows; p++) {
       const frac = p / phasesPerSample;
-      const row = this.table.subarray(p * this.taps, (p + 1) * this.taps);
+      const row = this.#table.subarray(p * this.#taps, (p + 1) * this.#taps);
       let sum = 0;
-      for (let k = 0; k < this.taps; k++) {
+      for (let k = 0; k < this.#taps; k++) {
         // Distance of input index (base - half + 1 + k) from the output instant (base + frac).
-        const x = k - this.half + 1 - frac;
-        const r = x / this.half;
+        const x = k - this.#half + 1 - frac;
+        const r = x / this.#half;
         if (Math.abs(r) >= 1) continue;
         const arg = 2 * Math.PI * fc * x;
         const sinc = x === 0 ? 1 : Math.sin(arg) / arg;
@@ -144,7 +144,7 @@ export class Resampler {
         row[k] = v;
         sum += v;
       }
-      for (let k = 0; k < this.taps; k++) row[k]! /= sum; // DC gain exactly 1
+      for (let k = 0; k < this.#taps; k++) row[k]! /= sum; // DC gain exactly 1
     }
     this.reset();
   }
@@ -152,21 +152,21 @@ export class Resampler {
   /** Forgets all input: the next `process()` starts a new signal. */
   reset(): void {
     // half - 1 zeros before the first sample, so every kernel position has data.
-    this.buf = new Float32Array(Math.max(1024, 2 * this.taps));
-    this.len = this.half - 1;
-    this.bufStart = -(this.half - 1);
-    this.received = 0;
-    this.base = 0;
-    this.phase = 0;
+    this.#buf = new Float32Array(Math.max(1024, 2 * this.#taps));
+    this.#len = this.#half - 1;
+    this.#bufStart = -(this.#half - 1);
+    this.#received = 0;
+    this.#base = 0;
+    this.#phase = 0;
   }
 
   /** Resamples the next piece of the signal; returns the output samples complete so far. */
   process(input: Float32Array): Float32Array {
     if (!(input instanceof Float32Array)) throw new InvalidArgumentError('`input` must be a Float32Array');
-    if (this.identity) return input.slice();
-    this.append(input);
-    this.received += input.length;
-    return this.emit(false);
+    if (this.#identity) return input.slice();
+    this.#append(input);
+    this.#received += input.length;
+    return this.#emit(false);
   }
 
   /**
@@ -175,45 +175,51 @@ export class Resampler {
    * `ceil(inputLength × toRate / fromRate)`.
    */
   flush(): Float32Array {
-    if (this.identity) return new Float32Array(0);
-    this.append(new Float32Array(this.half));
-    const out = this.emit(true);
+    if (this.#identity) return new Float32Array(0);
+    this.#append(new Float32Array(this.#half));
+    const out = this.#emit(true);
     this.reset();
     return out;
   }
 
-  private append(input: Float32Array): void {
-    if (this.len + input.length > this.buf.length) {
+  #append(input: Float32Array): void {
+    if (this.#len + input.length > this.#buf.length) {
       // Drop history no future output needs, then grow if still short.
-      const keepFrom = Math.max(0, this.base - this.half + 1 - this.bufStart);
-      const keep = this.len - keepFrom;
+      const keepFrom = Math.max(0, this.#base - this.#half + 1 - this.#bufStart);
+      const keep = this.#len - keepFrom;
       const need = keep + input.length;
-      const next = need > this.buf.length ? new Float32Array(Math.max(need, 2 * this.buf.length)) : this.buf;
-      next.set(this.buf.subarray(keepFrom, this.len), 0);
-      this.buf = next;
-      this.len = keep;
-      this.bufStart += keepFrom;
+      const next = need > this.#buf.length ? new Float32Array(Math.max(need, 2 * this.#buf.length)) : this.#buf;
+      next.set(this.#buf.subarray(keepFrom, this.#len), 0);
+      this.#buf = next;
+      this.#len = keep;
+      this.#bufStart += keepFrom;
     }
-    this.buf.set(input, this.len);
-    this.len += input.length;
+    this.#buf.set(input, this.#len);
+    this.#len += input.length;
   }
 
-  private emit(final: boolean): Float32Array {
-    const { up, down, half, taps, table, buf } = this;
-    const available = this.bufStart + this.len; // absolute index one past the last sample held
+  #emit(final: boolean): Float32Array {
+    const up = this.#up;
+    const down = this.#down;
+    const half = this.#half;
+    const taps = this.#taps;
+    const table = this.#table;
+    const buf = this.#buf;
+    const interp = this.#interp;
+    const available = this.#bufStart + this.#len; // absolute index one past the last sample held
     // Outputs whose kernels are covered by the data held (or, when final, whose instants fall
     // inside the signal).
-    const lastBase = final ? this.received - 1 : available - 1 - half;
-    if (this.base > lastBase) return new Float32Array(0);
+    const lastBase = final ? this.#received - 1 : available - 1 - half;
+    if (this.#base > lastBase) return new Float32Array(0);
     // Number of outputs with base <= lastBase: instants (n·down)/up < lastBase + 1.
-    const count = Math.ceil(((lastBase + 1 - this.base) * up - this.phase) / down);
+    const count = Math.ceil(((lastBase + 1 - this.#base) * up - this.#phase) / down);
     const out = new Float32Array(Math.max(0, count));
-    let base = this.base;
-    let phase = this.phase;
+    let base = this.#base;
+    let phase = this.#phase;
     for (let n = 0; n < out.length; n++) {
-      const start = base - half + 1 - this.bufStart;
+      const start = base - half + 1 - this.#bufStart;
       let acc: number;
-      if (!this.interp) {
+      if (!interp) {
         const o = phase * taps;
         // taps is even: two accumulators halve the dependency chain.
         let a0 = 0;
@@ -246,8 +252,8 @@ export class Resampler {
         phase %= up;
       }
     }
-    this.base = base;
-    this.phase = phase;
+    this.#base = base;
+    this.#phase = phase;
     return out;
   }
 }

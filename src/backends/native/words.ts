@@ -1,15 +1,5 @@
 import type { Segment, Word } from '../../spec/index.js';
-
-/** What sherpa-onnx-node returns for a decoded stream (the parts we read). @internal */
-export interface SherpaResult {
-  readonly text: string;
-  readonly tokens?: readonly string[] | undefined;
-  readonly timestamps?: readonly number[] | undefined;
-  readonly durations?: readonly number[] | undefined;
-  readonly ys_log_probs?: readonly number[] | undefined;
-  readonly lang?: string | undefined;
-  readonly start_time?: number | undefined;
-}
+import type { SherpaResult } from '../../internal/sherpa.js';
 
 /** Seconds a single token is taken to last when the model gives no durations. */
 const TOKEN_SEC = 0.08;
@@ -19,9 +9,8 @@ const TOKEN_SEC = 0.08;
  * A token that begins with a space or '▁' starts a new word. Times are shifted by `offsetSec`
  * (the piece's position on the global timeline) and kept inside `[offsetSec, endSec]`.
  * Confidence is exp(mean token log-probability) where the model gives log-probabilities.
- * @internal
  */
-export function wordsFromResult(r: SherpaResult, offsetSec: number, endSec: number): Word[] {
+function wordsFromResult(r: SherpaResult, offsetSec: number, endSec: number): Word[] {
   const tokens = r.tokens ?? [];
   const ts = r.timestamps ?? [];
   if (tokens.length === 0 || ts.length !== tokens.length) {
