@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { encodeWav } from '../../src/audio/index.js';
 import { AbortedError, BadRequestError, ConnectionError, InternalServerError, InvalidAudioError, StreamInterruptedError } from '../../src/errors/index.js';
 import { HybridManager, MemorySettingsStore, type BackendSwitchEvent, type ComparisonReport } from '../../src/hybrid/index.js';
 import type { AudioChunk, TranscriptionEvent } from '../../src/spec/index.js';

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/audio/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
-import { RemoteBackend } from '../../src/backends/remote/index.js';
 import { HybridManager, MemorySettingsStore, type BackendSwitchEvent, type ComparisonReport } from '../../src/hybrid/index.js';
 import { wordErrorRate } from '../../src/metrics/index.js';
-import type { AudioChunk, TranscriptionEvent, Word } from '../../src/spec/index.js';
-import { AUDIO_DIR, describeWithAssets, MODELS_DIR, OFFLINE_MODEL, readReferences, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
+import type { TranscriptionEvent } from '../../src/spec/index.js';
+import { AUDIO_DIR, describeWithAssets, MODELS_DIR, OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL } from '../helpers/shared.js';
 import { kill, startServe, type ServeProcess } from '../remote/helpers.js';
 import { drain, expectOneTimeline, paced, perClip, streamingHybrid, text, words } from './real-helpers.js';
 
@@ -147,7 +146,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
 
   it('kill -9 the server mid-stream: native continues from the un-finalised audio; every second once, no lost or duplicated words', async () => {
     serve = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
-    const { native, remote, hybrid } = streamingHybrid(serve.url, 200, 1000);
+    const { remote, hybrid } = streamingHybrid(serve.url, 200, 1000);
     const switches: BackendSwitchEvent[] = [];
     hybrid.on('backend-switch', (e) => switches.push(e));
     const remoteLog: string[] = [];
@@ -225,7 +224,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, VAD_MODEL, LONG, SEGMENTS, C
     const s = await startServe(['-m', STREAMING_MODEL, '--port', '0', '--threads', '1'], { HYBRID_ASR_MODELS: MODELS_DIR });
     const proxy = new FaultProxy(Number(new URL(s.url).port));
     const base = await proxy.listen();
-    const { native, remote, hybrid } = streamingHybrid(base, 100, 400);
+    const { native, hybrid } = streamingHybrid(base, 100, 400);
     const log: string[] = [];
     hybrid.on('online', () => log.push('online'));
     hybrid.on('offline', () => log.push('offline'));

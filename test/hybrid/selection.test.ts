@@ -238,7 +238,7 @@ describe('selectBackend (pure)', () => {
     ['native-with-warnings', { allowed: ['native'] as const, needs: { diarization: false, hotwords: false, language: 'fr' } }, 'native'],
     ['pinned', { mode: 'remote' }, 'remote'],
   ] as const)('row %s', (row, patch, backend) => {
-    const s = selectBackend({ ...base, ...patch } as never);
+    const s = selectBackend({ ...base, ...patch });
     expect(s.row).toBe(row);
     expect(s.backend).toBe(backend);
   });
@@ -247,6 +247,6 @@ describe('selectBackend (pure)', () => {
     ['no-backend', { allowed: ['native'], native: { available: false, capabilities: caps() } }],
     ['no-backend', { needs: { diarization: false, hotwords: false, language: 'xx' }, remote: { available: true, capabilities: caps({ languages: ['en', 'fr'] }) } }],
   ] as const)('row %s throws', (row, patch) => {
-    expect(() => selectBackend({ ...base, ...patch } as never)).toThrow(expect.objectContaining({ row }));
+    expect(() => selectBackend({ ...base, ...patch })).toThrow(expect.objectContaining({ row }));
   });
 });
