@@ -2,6 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
+import { liveSampleRateProblem } from '../audio/limits.js';
 import { definedOnly } from '../internal/options.js';
 import { spoolError } from './spool-errors.js';
 import { lockSpool, type SpoolLock } from './spool-lock.js';
@@ -181,9 +182,8 @@ function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buf
 }
 
 function validateFormat(sampleRate: unknown, channels: unknown): void {
-  if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
-    throw new InvalidArgumentError(`\`sampleRate\` must be a whole number of Hz in [1000, 384000], got ${String(sampleRate)}`);
-  }
+  const rateProblem = liveSampleRateProblem(sampleRate, '`sampleRate`');
+  if (rateProblem !== undefined) throw new InvalidArgumentError(rateProblem);
   if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1 || channels > 32) {
     throw new InvalidArgumentError(`\`channels\` must be a whole number in [1, 32], got ${String(channels)}`);
   }
@@ -225,30 +225,30 @@ export class PcmSpool {
   readonly frameBytes: number;
   /** PCM bytes per second of audio. */
   readonly bytesPerSec: number;
-  private readonly fsyncEveryBytes: number;
-  private fh: FileHandle | undefined;
-  private written: number;
-  private durable: number;
-  private carry: Buffer = Buffer.alloc(0);
-  private journal: SpoolJournal;
-  private commitsFh: FileHandle | undefined;
-  private writeChain: Promise<void> = Promise.resolve();
-  private journalChain: Promise<unknown> = Promise.resolve();
-  private readonly lock: SpoolLock;
+  readonly #fsyncEveryBytes: number;
+  #fh: FileHandle | undefined;
+  #written: number;
+  #durable: number;
+  #carry: Buffer = Buffer.alloc(0);
+  #journal: SpoolJournal;
+  #commitsFh: FileHandle | undefined;
+  #writeChain: Promise<void> = Promise.resolve();
+  #journalChain: Promise<unknown> = Promise.resolve();
+  readonly #lock: SpoolLock;
 
   private constructor(dir: string, journal: SpoolJournal, fh: FileHandle, commitsFh: FileHandle, written: number, fsyncEverySec: number, lock: SpoolLock) {
-    this.lock = lock;
+    this.#lock = lock;
     this.dir = dir;
     this.sampleRate = journal.sampleRate;
     this.channels = journal.channels;
     this.frameBytes = 2 * journal.channels;
     this.bytesPerSec = journal.sampleRate * this.frameBytes;
-    this.fsyncEveryBytes = Math.max(this.frameBytes, Math.round(fsyncEverySec * this.bytesPerSec));
-    this.fh = fh;
-    this.commitsFh = commitsFh;
-    this.written = written;
-    this.durable = written;
-    this.journal = journal;
+    this.#fsyncEveryBytes = Math.max(this.frameBytes, Math.round(fsyncEverySec * this.bytesPerSec));
+    this.#fh = fh;
+    this.#commitsFh = commitsFh;
+    this.#written = written;
+    this.#durable = written;
+    this.#journal = journal;
   }
 
   /** Path of the spooled WAV file (readable by any `transcribe()` once the header is patched). */
@@ -258,22 +258,22 @@ export class PcmSpool {
 
   /** PCM bytes appended so far (whole frames only; a partial frame waits for its rest). */
   get bytesWritten(): number {
-    return this.written;
+    return this.#written;
   }
 
   /** PCM bytes known to be on disk. */
   get bytesDurable(): number {
-    return this.durable;
+    return this.#durable;
   }
 
   /** Seconds of audio appended so far. */
   get durationSec(): number {
-    return this.written / this.bytesPerSec;
+    return this.#written / this.bytesPerSec;
   }
 
   /** The journal as last written. */
   get lastJournal(): SpoolJournal {
-    return this.journal;
+    return this.#journal;
   }
 
   /** Creates a new spool in `options.dir`; throws when the folder already holds one. */
@@ -459,20 +459,20 @@ export class PcmSpool {
    * rest arrives, so the file always holds whole frames. Writes are serialised.
    */
   append(pcm: Uint8Array): Promise<void> {
-    const p = this.writeChain.then(() => this.doAppend(pcm));
-    this.writeChain = p.catch(() => undefined);
+    const p = this.#writeChain.then(() => this.#doAppend(pcm));
+    this.#writeChain = p.catch(() => undefined);
     return p;
   }
 
-  private async doAppend(pcm: Uint8Array): Promise<void> {
-    const fh = this.requireOpen();
+  async #doAppend(pcm: Uint8Array): Promise<void> {
+    const fh = this.#requireOpen();
     let buf = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    if (this.carry.length > 0) buf = Buffer.concat([this.carry, buf]);
+    if (this.#carry.length > 0) buf = Buffer.concat([this.#carry, buf]);
     const whole = buf.length - (buf.length % this.frameBytes);
     if (whole > 0) {
       try {
         for (let done = 0; done < whole; ) {
-          const { bytesWritten } = await fh.write(buf, done, whole - done, WAV_HEADER_BYTES + this.written + done);
+          const { bytesWritten } = await fh.write(buf, done, whole - done, WAV_HEADER_BYTES + this.#written + done);
           if (bytesWritten === 0) throw Object.assign(new Error('the write made no progress'), { code: 'ENOSPC' });
           done += bytesWritten;
         }
@@ -481,29 +481,29 @@ export class PcmSpool {
         throw spoolError(e, 'write the spool audio', this.audioPath);
       }
     }
-    this.carry = Buffer.from(buf.subarray(whole));
+    this.#carry = Buffer.from(buf.subarray(whole));
     if (whole === 0) return;
-    this.written += whole;
-    if (this.written - this.durable >= this.fsyncEveryBytes) await this.sync();
+    this.#written += whole;
+    if (this.#written - this.#durable >= this.#fsyncEveryBytes) await this.sync();
   }
 
   /** fsyncs the audio written so far. */
   async sync(): Promise<void> {
-    const fh = this.requireOpen();
-    const upTo = this.written;
+    const fh = this.#requireOpen();
+    const upTo = this.#written;
     try {
       await fh.sync();
     } catch (e) {
       throw spoolError(e, 'sync the spool audio', this.audioPath);
     }
-    this.durable = Math.max(this.durable, upTo);
+    this.#durable = Math.max(this.#durable, upTo);
   }
 
   /** Reads PCM bytes `[start, end)` (clamped to what was written and aligned down to frames). */
   async read(start: number, end: number): Promise<Buffer> {
-    const fh = this.requireOpen();
-    const s = Math.max(0, Math.min(this.align(start), this.written));
-    const e = Math.max(s, Math.min(this.align(end), this.written));
+    const fh = this.#requireOpen();
+    const s = Math.max(0, Math.min(this.align(start), this.#written));
+    const e = Math.max(s, Math.min(this.align(end), this.#written));
     const buf = Buffer.allocUnsafe(e - s);
     let off = 0;
     while (off < buf.length) {
@@ -527,7 +527,7 @@ export class PcmSpool {
 
   /** Appends one commit record to the log and fsyncs it (before the journal that counts it). */
   async appendCommit(record: CommitRecord): Promise<void> {
-    const fh = this.commitsFh;
+    const fh = this.#commitsFh;
     if (fh === undefined) throw new InvalidArgumentError('The spool is closed');
     try {
       await fh.appendFile(`${JSON.stringify(record)}\n`);
@@ -543,23 +543,23 @@ export class PcmSpool {
    */
   writeJournal(patch: Partial<Omit<SpoolJournal, 'version' | 'format' | 'sampleRate' | 'channels' | 'bytesDurable'>>): Promise<SpoolJournal> {
     // Journal writes are serialised: they share one temp file.
-    const p = this.journalChain.then(() =>
-      this.doWriteJournal(patch).catch((e: unknown) => {
+    const p = this.#journalChain.then(() =>
+      this.#doWriteJournal(patch).catch((e: unknown) => {
         throw spoolError(e, 'write the spool journal in', this.dir);
       }),
     );
-    this.journalChain = p.catch(() => undefined);
+    this.#journalChain = p.catch(() => undefined);
     return p;
   }
 
-  private async doWriteJournal(patch: Partial<SpoolJournal>): Promise<SpoolJournal> {
-    await this.writeChain;
-    if (this.fh !== undefined) {
+  async #doWriteJournal(patch: Partial<SpoolJournal>): Promise<SpoolJournal> {
+    await this.#writeChain;
+    if (this.#fh !== undefined) {
       // Keep the file a valid WAV at every checkpoint, for readers outside this process.
-      await this.fh.write(wavHeader(this.sampleRate, this.channels, this.written), 0, WAV_HEADER_BYTES, 0);
+      await this.#fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, WAV_HEADER_BYTES, 0);
       await this.sync();
     }
-    const next: SpoolJournal = { ...this.journal, ...patch, bytesDurable: this.durable };
+    const next: SpoolJournal = { ...this.#journal, ...patch, bytesDurable: this.#durable };
     const tmp = join(this.dir, `${SPOOL_JOURNAL_FILE}.tmp`);
     const fh = await open(tmp, 'w');
     try {
@@ -569,21 +569,21 @@ export class PcmSpool {
       await fh.close();
     }
     await rename(tmp, join(this.dir, SPOOL_JOURNAL_FILE));
-    this.journal = next;
+    this.#journal = next;
     return next;
   }
 
   /** Patches the WAV header with the current length, so the file is a valid WAV for `transcribe()`. */
   async patchHeader(): Promise<void> {
-    await this.writeChain;
-    const fh = this.requireOpen();
-    await fh.write(wavHeader(this.sampleRate, this.channels, this.written), 0, WAV_HEADER_BYTES, 0);
+    await this.#writeChain;
+    const fh = this.#requireOpen();
+    await fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, WAV_HEADER_BYTES, 0);
     await fh.sync();
   }
 
   /** Patches the header, fsyncs and closes the files, and gives up the spool's lock. Idempotent. */
   async close(): Promise<void> {
-    if (this.fh === undefined) return;
+    if (this.#fh === undefined) return;
     try {
       await this.patchHeader().catch((e: unknown) => {
         throw spoolError(e, 'finish the spool audio', this.audioPath);
@@ -595,16 +595,16 @@ export class PcmSpool {
 
   /** Closes the files as they are (no header patch, no sync) and gives up the lock. Idempotent. */
   async abandon(): Promise<void> {
-    const fh = this.fh;
-    this.fh = undefined;
+    const fh = this.#fh;
+    this.#fh = undefined;
     await fh?.close().catch(() => undefined);
-    await this.commitsFh?.close().catch(() => undefined);
-    this.commitsFh = undefined;
-    await this.lock.release();
+    await this.#commitsFh?.close().catch(() => undefined);
+    this.#commitsFh = undefined;
+    await this.#lock.release();
   }
 
-  private requireOpen(): FileHandle {
-    if (this.fh === undefined) throw new InvalidArgumentError('The spool is closed');
-    return this.fh;
+  #requireOpen(): FileHandle {
+    if (this.#fh === undefined) throw new InvalidArgumentError('The spool is closed');
+    return this.#fh;
   }
 }

@@ -56,7 +56,7 @@ function tmpfs(size: string): string | undefined {
   execFileSync('mkdir', ['-p', at]);
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at]);
   if (r.status !== 0) {
-    if (process.env.CI) throw new Error(`mount failed: ${r.stderr}`);
+    if (process.env.CI) throw new Error(`mount failed: ${r.stderr.toString()}`);
     return undefined;
   }
   mounts.push(at);
@@ -71,7 +71,7 @@ describe('one owner per spool', () => {
       new Promise((resolve) => {
         const c = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'chunking', 'fixtures', 'recover-once.ts'), dir], { cwd: PROJECT_ROOT });
         let out = '';
-        c.stdout.on('data', (d: Buffer) => (out += d));
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.on('close', () => resolve(JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>));
       });
     const [a, b] = await Promise.all([run(), run()]);

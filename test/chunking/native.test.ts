@@ -185,7 +185,7 @@ describeWithAssets([OFFLINE_MODEL, STREAMING_MODEL, `${MEETING}.wav`])('ChunkedL
       const liveLabels = new Set(live.map((w) => w.speaker).filter((x) => x !== undefined));
       expect(liveLabels.size).toBeGreaterThanOrEqual(2);
       expect(remap).toBeDefined();
-      for (const l of liveLabels) expect(finalSpeakers.has(remap!.mapping[l!])).toBe(true);
+      for (const l of liveLabels) expect(finalSpeakers.has(remap!.mapping[l])).toBe(true);
     } finally {
       liveDiarizer.dispose();
       await backend.dispose();
