@@ -1,25 +1,12 @@
 /**
  * Message types of the hybrid-asr streaming protocol, version 1 (see docs/streaming-protocol.md).
- * Shared by the server and the remote backend. All offsets are in samples (mono frames) at the
- * session's `sample_rate`, on the session's own timeline (sample 0 = the first sample ever sent,
+ * Shared by the server and the remote backend, which validate them with `parse.ts`. All offsets
+ * are in samples (mono frames) at the session's `sample_rate`, on the session's own timeline (sample 0 = the first sample ever sent,
  * across every reconnection); all times are seconds on that same timeline.
  *
  * @module
  */
 import type { Segment, TranscriptionWarning } from '../spec/index.js';
-
-/** Version of the streaming protocol this code speaks. */
-export const STREAM_PROTOCOL_VERSION = 1;
-/** Path of the WebSocket endpoint. */
-export const STREAM_PATH = '/v1/audio/stream';
-/** Path of the short-lived streaming token endpoint (POST, bearer-authenticated). */
-export const STREAM_TOKEN_PATH = '/v1/audio/stream/tokens';
-/** WebSocket subprotocol naming the protocol version. */
-export const STREAM_SUBPROTOCOL = 'hybrid-asr.v1';
-/** Prefix of the subprotocol that carries a short-lived token (browsers can't set headers). */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'hybrid-asr.token.';
-/** Largest binary frame (and JSON message) either side accepts, in bytes. */
-export const MAX_FRAME_BYTES = 1024 * 1024;
 
 /** Sample encodings a client may send. */
 export type StreamEncoding = 'pcm_s16le' | 'pcm_f32le';
@@ -144,28 +131,3 @@ export type ServerMessage =
   | WarningMessage
   | ErrorMessage
   | EndMessage;
-
-/** WebSocket close codes used by the protocol. */
-export const CLOSE_CODES = {
-  /** Session ended normally (after `end`) — never reconnect. */
-  normal: 1000,
-  /** The server is shutting down; resume elsewhere or later. */
-  serviceRestart: 1012,
-  /** Protocol violation by the client (bad message); not retryable. */
-  protocolError: 4400,
-  /** Authentication failed. */
-  unauthorized: 4401,
-  /** The session belongs to another credential (a resume with a different key or token). */
-  forbidden: 4403,
-  /** Audio duration limit reached. */
-  tooLong: 4413,
-  /** Idle timeout: nothing from the client for too long. */
-  idle: 4408,
-  /** The server failed; resuming may succeed. */
-  serverError: 4500,
-} as const;
-
-/** Bytes per sample of an encoding. */
-export function bytesPerSample(encoding: StreamEncoding): number {
-  return encoding === 'pcm_s16le' ? 2 : 4;
-}

@@ -86,7 +86,7 @@ export class Authenticator {
 }
 
 /** The principal of every request to a keyless (loopback-only) server. */
-export const ANONYMOUS = 'anonymous';
+const ANONYMOUS = 'anonymous';
 
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();

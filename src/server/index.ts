@@ -27,4 +27,4 @@ export {
   type StopMessage,
   type StreamEncoding,
   type WarningMessage,
-} from './protocol.js';
+} from '../protocol/index.js';

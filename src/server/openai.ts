@@ -1,4 +1,4 @@
-import { APIStatusError, ASRError } from '../errors/index.js';
+import { ASRError, type APIStatusError } from '../errors/index.js';
 import { toSrt, toText, toVtt } from '../format/index.js';
 import type { Transcription } from '../spec/index.js';
 
@@ -69,7 +69,7 @@ export function toHttpError(e: unknown): HttpError {
     if (fe.statusCode === 413 || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return new HttpError(413, 'The uploaded file is larger than this server accepts', 'invalid_request_error', 'payload_too_large', 'file');
     }
-    return new HttpError(fe.statusCode, String(fe.message ?? 'Bad request'), 'invalid_request_error', code);
+    return new HttpError(fe.statusCode, typeof fe.message === 'string' ? fe.message : fe.message == null ? 'Bad request' : (JSON.stringify(fe.message) ?? 'Bad request'), 'invalid_request_error', code);
   }
   return new HttpError(500, 'The server had an error while processing your request', 'server_error', null);
 }

@@ -8,7 +8,7 @@
  */
 
 /** Whether `hostname` (no port; brackets allowed around IPv6) names this machine's loopback. */
-export function isLoopbackName(hostname: string): boolean {
+function isLoopbackName(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
   return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
@@ -36,7 +36,7 @@ export interface OriginPolicy {
 }
 
 /** Whether a browser origin may use the server under `policy`. */
-export function originAllowed(origin: string, policy: OriginPolicy): boolean {
+function originAllowed(origin: string, policy: OriginPolicy): boolean {
   if (policy.allowedOrigins.includes(origin)) return true;
   if (!policy.keyless) return policy.allowedOrigins.length === 0;
   if (origin === 'null') return false; // sandboxed frames, file:// pages

@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { ASRError } from '../errors/index.js';
 import type { ASRBackend, AudioChunk, Segment, TranscriptionEvent } from '../spec/index.js';
+import { AsyncChannel } from '../internal/channel.js';
 import {
   CLOSE_CODES,
   STREAM_PROTOCOL_VERSION,
   bytesPerSample,
+  decodePcm,
+  parseClientMessage,
+  startMessageProblem,
   type ServerMessage,
   type StartMessage,
   type StreamEncoding,
-} from './protocol.js';
+} from '../protocol/index.js';
 
 /** What a session needs from the server. @internal */
 export interface SessionHost {
@@ -37,51 +41,6 @@ export interface SessionHost {
 const HIGH_WATER_CHUNKS = 32;
 
 /**
- * Audio queue between the socket and `backend.transcribeStream()`: an async iterable that ends
- * on `stop` and reports when the consumer has drained it.
- */
-class ChunkQueue implements AsyncIterable<AudioChunk> {
-  readonly #items: AudioChunk[] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
-  onDrain: (() => void) | undefined;
-  /**
-   * Samples the consumer has finished with: a chunk counts once the consumer asks for the next
-   * one (a recogniser has then fed it to the model, and any utterance in it is open).
-   */
-  processed = 0;
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  push(c: AudioChunk): void {
-    this.#items.push(c);
-    this.#wake?.();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<AudioChunk> {
-    for (;;) {
-      const c = this.#items.shift();
-      if (c !== undefined) {
-        if (this.#items.length < HIGH_WATER_CHUNKS / 2) this.onDrain?.();
-        yield c;
-        this.processed += c.samples.length;
-        continue;
-      }
-      if (this.#ended) return;
-      await new Promise<void>((r) => (this.#wake = r));
-      this.#wake = undefined;
-    }
-  }
-}
-
-/**
  * One streaming session on one WebSocket connection (protocol v1). The recogniser starts at the
  * resume offset; every time it reports is shifted onto the session timeline. The acknowledged
  * offset only moves to the end of the last final (or, with no utterance open, to audio older than
@@ -94,7 +53,13 @@ export class StreamSession {
   readonly #ws: WebSocket;
   readonly #host: SessionHost;
   readonly #abort = new AbortController();
-  #queue: ChunkQueue | undefined;
+  /** Audio waiting for the recogniser; undefined until `start`. */
+  #queue: AsyncChannel<AudioChunk> | undefined;
+  /**
+   * Samples the recogniser has finished with: a chunk counts once it asks for the next one (it has
+   * then fed it to the model, and any utterance in it is open).
+   */
+  #processed = 0;
   #sampleRate = 16000;
   #encoding: StreamEncoding = 'pcm_s16le';
   #base = 0;
@@ -186,30 +151,24 @@ export class StreamSession {
       this.#onAudio(toBuffer(data));
       return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(toBuffer(data).toString('utf8'));
-    } catch {
-      this.#fail('invalid_message', 'A text message was not valid JSON', false, CLOSE_CODES.protocolError);
-      return;
-    }
-    const type = (msg as { type?: unknown } | null)?.type;
-    if (type === 'start') this.#onStart(msg as StartMessage);
-    else if (type === 'stop') this.#onStop();
-    else this.#fail('invalid_message', `Unknown message type ${JSON.stringify(type)}`, false, CLOSE_CODES.protocolError);
+    const msg = parseClientMessage(toBuffer(data).toString('utf8'));
+    if ('problem' in msg) this.#fail('invalid_message', msg.problem, false, CLOSE_CODES.protocolError);
+    else if (msg.type === 'start') this.#onStart(msg.message);
+    else this.#onStop();
   }
 
-  #onStart(m: StartMessage): void {
+  #onStart(raw: unknown): void {
     if (this.#queue !== undefined) {
       this.#fail('invalid_message', '`start` was sent twice', false, CLOSE_CODES.protocolError);
       return;
     }
     clearTimeout(this.#startTimer);
-    const bad = validateStart(m, this.#host.minSampleRate);
+    const bad = startMessageProblem(raw, this.#host.minSampleRate);
     if (bad !== undefined) {
       this.#fail('invalid_message', bad, false, CLOSE_CODES.protocolError);
       return;
     }
+    const m = raw as StartMessage;
     const model = this.#host.pickModel(m.model);
     if (model === undefined) {
       this.#fail('model_not_found', `The model "${m.model}" does not exist on this server`, false, CLOSE_CODES.protocolError);
@@ -229,8 +188,11 @@ export class StreamSession {
       return;
     }
     this.#host.log?.('info', `stream ${this.id}: ${resumed ? `resumed at sample ${this.#base}` : 'started'} (model ${model.name})`);
-    const queue = new ChunkQueue();
-    queue.onDrain = () => this.#ws.isPaused && this.#ws.resume();
+    const queue = new AsyncChannel<AudioChunk>({
+      onTake: (_chunk, remaining) => {
+        if (remaining < HIGH_WATER_CHUNKS / 2 && this.#ws.isPaused) this.#ws.resume();
+      },
+    });
     this.#queue = queue;
     this.#send({
       type: 'ready',
@@ -261,28 +223,19 @@ export class StreamSession {
       this.#fail('audio_too_long', `The stream is longer than this server accepts (${this.#host.maxStreamDurationSec} s)`, false, CLOSE_CODES.tooLong);
       return;
     }
-    const copy = new Uint8Array(buf.length);
-    copy.set(buf);
-    let samples: Int16Array | Float32Array;
-    if (this.#encoding === 'pcm_s16le') samples = new Int16Array(copy.buffer);
-    else {
-      const f = new Float32Array(copy.buffer);
-      for (const x of f) {
-        if (!Number.isFinite(x)) {
-          this.#fail('invalid_audio', 'A pcm_f32le frame contains NaN or Infinity', false, CLOSE_CODES.protocolError);
-          return;
-        }
-      }
-      samples = f;
+    const frame = decodePcm(buf, this.#encoding);
+    if ('problem' in frame) {
+      this.#fail('invalid_audio', frame.problem, false, CLOSE_CODES.protocolError);
+      return;
     }
     this.#received += n;
-    queue.push({ samples, sampleRate: this.#sampleRate, channels: 1 });
+    queue.push({ samples: frame.samples, sampleRate: this.#sampleRate, channels: 1 });
     if (queue.size > HIGH_WATER_CHUNKS && !this.#ws.isPaused) this.#ws.pause();
     // With no utterance open, silence older than the lag can be acknowledged: older than the lag
     // behind what the recogniser has processed, not behind what arrived (under load the
     // recogniser runs behind, and speech it has not reached yet must stay unacknowledged).
     if (this.#streaming && !this.#utteranceOpen) {
-      const candidate = this.#base + queue.processed - this.#samples(this.#host.silenceAckLagSec);
+      const candidate = this.#base + this.#processed - this.#samples(this.#host.silenceAckLagSec);
       if (candidate > this.#ack) this.#ack = candidate;
       if (this.#ack - this.#lastAckSent >= this.#sampleRate / 2) this.#sendAck();
     }
@@ -299,10 +252,18 @@ export class StreamSession {
       return;
     }
     this.#stopped = true;
-    this.#queue.end();
+    this.#queue.close();
   }
 
-  async #run(backend: ASRBackend, queue: ChunkQueue, m: StartMessage): Promise<void> {
+  /** The queued audio as the recogniser reads it, counting each chunk once the next one is asked for. */
+  async *#counted(queue: AsyncChannel<AudioChunk>): AsyncGenerator<AudioChunk> {
+    for await (const c of queue) {
+      yield c;
+      this.#processed += c.samples.length;
+    }
+  }
+
+  async #run(backend: ASRBackend, queue: AsyncChannel<AudioChunk>, m: StartMessage): Promise<void> {
     const baseSec = this.#seconds(this.#base);
     const shift = (s: Segment): Segment => ({
       ...s,
@@ -311,7 +272,7 @@ export class StreamSession {
       words: s.words.map((w) => ({ ...w, start: w.start + baseSec, end: w.end + baseSec })),
     });
     try {
-      const events: AsyncIterable<TranscriptionEvent> = backend.transcribeStream(queue, {
+      const events: AsyncIterable<TranscriptionEvent> = backend.transcribeStream(this.#counted(queue), {
         ...(m.language !== undefined ? { language: m.language } : {}),
         partials: m.partials ?? true,
         abortSignal: this.#abort.signal,
@@ -413,7 +374,7 @@ export class StreamSession {
     clearInterval(this.#pinger);
     clearTimeout(this.#startTimer);
     this.#abort.abort();
-    this.#queue?.end();
+    this.#queue?.close();
     this.#host.unregister(this);
     this.#resolveDone();
   }
@@ -423,26 +384,4 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
-}
-
-function validateStart(m: StartMessage, minSampleRate: number): string | undefined {
-  if (typeof m !== 'object' || m === null) return '`start` must be an object';
-  if (m.version !== STREAM_PROTOCOL_VERSION) return `\`version\` must be ${STREAM_PROTOCOL_VERSION}, got ${JSON.stringify(m.version)}`;
-  if (typeof m.sample_rate !== 'number' || !Number.isInteger(m.sample_rate) || m.sample_rate < minSampleRate || m.sample_rate > 384000) {
-    return `\`sample_rate\` must be a whole number from ${minSampleRate} to 384000, got ${JSON.stringify(m.sample_rate)}`;
-  }
-  if (m.encoding !== 'pcm_s16le' && m.encoding !== 'pcm_f32le') {
-    return `\`encoding\` must be "pcm_s16le" or "pcm_f32le", got ${JSON.stringify(m.encoding)}`;
-  }
-  if (m.language !== undefined && typeof m.language !== 'string') return '`language` must be a string';
-  if (m.model !== undefined && typeof m.model !== 'string') return '`model` must be a string';
-  if (m.partials !== undefined && typeof m.partials !== 'boolean') return '`partials` must be a boolean';
-  if (m.session_id !== undefined && (typeof m.session_id !== 'string' || !/^[\w-]{8,64}$/.test(m.session_id))) {
-    return '`session_id` must be 8–64 letters, digits, "-" or "_"';
-  }
-  if (m.resume_offset !== undefined && (typeof m.resume_offset !== 'number' || !Number.isInteger(m.resume_offset) || m.resume_offset < 0)) {
-    return `\`resume_offset\` must be a whole number >= 0, got ${JSON.stringify(m.resume_offset)}`;
-  }
-  if ((m.resume_offset !== undefined) !== (m.session_id !== undefined)) return '`session_id` and `resume_offset` go together';
-  return undefined;
 }

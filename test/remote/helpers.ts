@@ -16,9 +16,9 @@ export class ResettableProxy {
   onUpstream: ((bytes: number) => void) | undefined;
   port = 0;
 
-  constructor(private readonly targetPort: number) {
+  constructor(targetPort: number) {
     this.#server = createTcpServer((client) => {
-      const upstream = connect(this.targetPort, '127.0.0.1');
+      const upstream = connect(targetPort, '127.0.0.1');
       const pair: [Socket, Socket] = [client, upstream];
       this.#pairs.add(pair);
       client.on('data', (d) => {
@@ -117,9 +117,9 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.once('line', (l) => resolve(l.trim()));
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });

@@ -259,7 +259,7 @@ describeWithAssets([STREAMING_MODEL, LONG])('remote streaming through a real ser
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/audio/stream`, [STREAM_SUBPROTOCOL], { headers: { authorization: `Bearer ${KEY}` } });
     await new Promise((r, j) => ws.once('open', r).once('error', j));
     const messages: unknown[] = [];
-    ws.on('message', (d) => messages.push(JSON.parse(String(d))));
+    ws.on('message', (d) => messages.push(JSON.parse((d as Buffer).toString('utf8'))));
     ws.send(JSON.stringify({ type: 'start', version: 1, sample_rate: 16000, encoding: 'mp3' }));
     const code = await new Promise<number>((r) => ws.on('close', (c) => r(c)));
     expect(code).toBe(4400);

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors/index.js';
 import { createServer, type ASRServer } from '../../src/server/index.js';
 import { TestBackend } from '../../src/testing/index.js';

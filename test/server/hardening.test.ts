@@ -82,7 +82,7 @@ function next(ws: WebSocket): Promise<Record<string, unknown> | { closed: number
     const onMsg = (d: WebSocket.RawData, bin: boolean): void => {
       if (bin) return;
       cleanup();
-      resolve(JSON.parse(d.toString()) as Record<string, unknown>);
+      resolve(JSON.parse((d as Buffer).toString()) as Record<string, unknown>);
     };
     const onClose = (code: number): void => {
       cleanup();

@@ -39,7 +39,7 @@ export interface HttpResult {
  * when it is between 0 and 60 s, else 0.5 s × 2^n capped at 8 s, minus up to 25 % jitter.
  * @internal
  */
-export function retryDelayMs(headers: Headers | undefined, retriesDone: number, now = Date.now()): number {
+function retryDelayMs(headers: Headers | undefined, retriesDone: number, now = Date.now()): number {
   let ms: number | undefined;
   const msHeader = headers?.get('retry-after-ms');
   if (msHeader) {
@@ -105,16 +105,16 @@ export async function httpCall(c: HttpCall): Promise<HttpResult> {
       }
       const message =
         (body as { error?: { message?: unknown } } | null)?.error?.message ?? (typeof body === 'string' && body !== '' ? body.slice(0, 300) : `HTTP ${res.status}`);
-      error = APIStatusError.fromResponse(res.status, `${res.status} ${String(message)}`, { headers: headersToRecord(res.headers), body });
+      error = APIStatusError.fromResponse(res.status, `${res.status} ${asText(message)}`, { headers: headersToRecord(res.headers), body });
       // A hybrid-asr server names the audio problem: surface it as the same typed error a local
       // backend throws, with the HTTP error as its cause.
       if (res.status === 400 && (body as { error?: { code?: unknown } } | null)?.error?.code === 'invalid_audio') {
-        throw new InvalidAudioError(String(message), { cause: error });
+        throw new InvalidAudioError(asText(message), { cause: error });
       }
       // The server's model can't serve this request (e.g. a language it lacks): retrying the same
       // server is pointless, but another backend may serve it (BackendUnavailableError is retryable).
       if (res.status === 422 && (body as { error?: { code?: unknown } } | null)?.error?.code === 'backend_unavailable') {
-        terminal = new BackendUnavailableError(String(message), { cause: error });
+        terminal = new BackendUnavailableError(asText(message), { cause: error });
         throw terminal;
       }
       if (!shouldRetryStatus(res)) throw error;
@@ -138,3 +138,7 @@ export async function httpCall(c: HttpCall): Promise<HttpResult> {
   }
 }
 
+/** A server's error `message` as text: strings as they are, anything else as JSON. */
+function asText(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+}

@@ -11,13 +11,13 @@ import { EventEmitter } from 'eventemitter3';
 import { progressSink } from '../../internal/progress.js';
 import { decodeAudio, encodeWav } from '../../audio/index.js';
 import {
-  ASRError,
   BackendUnavailableError,
   ConnectionError,
   InvalidArgumentError,
   InvalidAudioError,
   throwIfAborted,
 } from '../../errors/index.js';
+import type { ASRError } from '../../errors/index.js';
 import type {
   ASRBackend,
   AudioChunk,
@@ -64,11 +64,11 @@ const CODES_BY_NAME: Readonly<Record<string, string>> = {
 };
 
 interface VerboseBody {
-  text?: unknown | undefined;
-  language?: unknown | undefined;
-  duration?: unknown | undefined;
-  segments?: unknown | undefined;
-  words?: unknown | undefined;
+  text?: unknown;
+  language?: unknown;
+  duration?: unknown;
+  segments?: unknown;
+  words?: unknown;
 }
 
 /**
@@ -229,13 +229,13 @@ export class RemoteBackend extends EventEmitter<RemoteBackendEvents> implements 
 function readCallOptions(options: TranscriptionConfig): RemoteCallOptions {
   const r = (options.backendOptions?.remote ?? {}) as Record<string, unknown>;
   if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !Number.isFinite(r.timeoutMs) || r.timeoutMs <= 0)) {
-    throw new InvalidArgumentError(`\`backendOptions.remote.timeoutMs\` must be a finite number > 0, got ${String(r.timeoutMs)}`);
+    throw new InvalidArgumentError(`\`backendOptions.remote.timeoutMs\` must be a finite number > 0, got ${typeof r.timeoutMs === 'number' ? r.timeoutMs : JSON.stringify(r.timeoutMs)}`);
   }
   if (r.model !== undefined && (typeof r.model !== 'string' || r.model === '')) {
     throw new InvalidArgumentError('`backendOptions.remote.model` must be a non-empty string');
   }
   if (r.prompt !== undefined && typeof r.prompt !== 'string') throw new InvalidArgumentError('`backendOptions.remote.prompt` must be a string');
-  return r as RemoteCallOptions;
+  return r;
 }
 
 /** The bytes to upload: WAV files as they are, everything else decoded and written as WAV. */
@@ -258,6 +258,11 @@ async function toUpload(audio: AudioInput, signal: AbortSignal | undefined): Pro
   return { bytes: encodeWav(decoded.samples, decoded.sampleRate), filename: 'audio.wav' };
 }
 
+/** A segment's `text`: strings as they are, other values (a number…) as JSON, none as ''. */
+function textOf(v: unknown): string {
+  return (v == null ? '' : typeof v === 'string' ? v : (JSON.stringify(v) ?? '')).trim();
+}
+
 function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
@@ -272,7 +277,7 @@ function toTranscription(v: VerboseBody, language: string | undefined, warnings:
     : [];
   let segments: Segment[];
   if (Array.isArray(v.segments) && v.segments.length > 0) {
-    const raw = (v.segments as Record<string, unknown>[]).map((s) => ({ start: num(s.start, 0), end: num(s.end, 0), text: String(s.text ?? '').trim() }));
+    const raw = (v.segments as Record<string, unknown>[]).map((s) => ({ start: num(s.start, 0), end: num(s.end, 0), text: textOf(s.text) }));
     segments = raw.map((s, i) => {
       const next = raw[i + 1];
       const mine = words.filter((w) => {

@@ -44,8 +44,9 @@ export type WebSocketConstructor = new (
 
 /** The `ws` package's WebSocket, loaded when the first stream opens (not at import). @internal */
 export async function defaultWebSocket(): Promise<WebSocketConstructor> {
-  const ws = await import('ws');
-  return (ws.WebSocket ?? (ws as unknown as { default: { WebSocket: unknown } }).default.WebSocket) as unknown as WebSocketConstructor;
+  // Under CJS interop the class may sit on `default`.
+  const ws = (await import('ws')) as unknown as { WebSocket?: WebSocketConstructor; default?: { WebSocket: WebSocketConstructor } };
+  return ws.WebSocket ?? ws.default!.WebSocket;
 }
 
 /** Reconnection policy of live streams. */
