@@ -12,6 +12,6 @@ export type { ResamplerOptions } from './resampler.js';
 export { encodeWav } from './wav.js';
 export type { AudioFormatInfo, EncodeWavOptions } from './wav.js';
 /** @internal Small complete WAV files read in one synchronous pass (the native backend's fast path). */
-export { readWavFileSync } from './reader.js';
+export { readWavFileSync } from './small-wav.js';
 /** @internal The one replay buffer of the package. */
 export { SampleBuffer } from './sample-buffer.js';
