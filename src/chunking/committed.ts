@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors/index.js';
 import type { Segment, Word } from '../spec/index.js';
-import { parseCommitLog, SPOOL_COMMITS_FILE, type CommitRecord } from './spool.js';
+import { parseCommitLog, SPOOL_COMMITS_FILE, type CommitRecord } from './spool-format.js';
 
 /** Gap (seconds) between committed words that starts a new `final` segment. @internal */
 export const SEGMENT_GAP_SEC = 0.8;

@@ -1,5 +1,5 @@
 import type { DiarizationEvent, EndEvent, ErrorEvent, FinalEvent, PartialEvent } from '../spec/index.js';
-import type { SpoolRecoveryWarning } from './spool.js';
+import type { SpoolRecoveryWarning } from './spool-recovery.js';
 
 /** Figures of one live tick (one decode of new audio plus its context). */
 export interface TickEvent {

@@ -3,7 +3,8 @@ import { round3, toSegments } from './committed.js';
 import type { LiveEvent, TickEvent } from './events.js';
 import type { LiveMetrics, TickWork } from './metrics.js';
 import type { LiveSpeakers } from './speakers.js';
-import type { PcmSpool, SpoolJournal } from './spool.js';
+import type { PcmSpool } from './spool.js';
+import type { SpoolJournal } from './spool-format.js';
 
 /**
  * What both live modes share: the commit frontier, the words committed (logged durably, then
@@ -22,6 +23,7 @@ export class LiveLedger {
   #emittedWords = 0;
   #tickIndex = 0;
 
+  /** @param send - emits an event of the processor; @param intervalSec - the processor's tick interval (lag threshold). */
   constructor(spool: PcmSpool, speakers: LiveSpeakers, metrics: LiveMetrics, send: (e: LiveEvent) => void, intervalSec: number) {
     this.#spool = spool;
     this.#speakers = speakers;

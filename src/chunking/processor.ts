@@ -12,7 +12,8 @@ import { LiveMetrics } from './metrics.js';
 import { asAsrError, type LiveHost, type LiveMode } from './mode.js';
 import { LIVE_DEFAULTS, resolveLiveOptions, type ChunkedLiveProcessorOptions, type ResolvedLiveOptions } from './options.js';
 import { LiveSpeakers } from './speakers.js';
-import { PcmSpool, type SpoolRecovery, type SpoolRecoveryWarning } from './spool.js';
+import { PcmSpool } from './spool.js';
+import type { SpoolRecovery, SpoolRecoveryWarning } from './spool-recovery.js';
 import { StreamingMode } from './streaming-mode.js';
 import { WindowedMode } from './windowed-mode.js';
 
@@ -38,7 +39,8 @@ export interface RecoveredState extends SpoolRecovery {
  * all of them through {@link ChunkedLiveProcessor.events} with `for await`.
  *
  * This class is the coordinator (options, lifecycle, spool, events); the live decoding is the
- * mode's ({@link WindowedMode} or {@link StreamingMode}), the committed state the {@link LiveLedger}'s.
+ * mode's (`WindowedMode` in windowed-mode.ts or `StreamingMode` in streaming-mode.ts), the committed
+ * state the `LiveLedger`'s (ledger.ts).
  *
  * @example
  * ```ts

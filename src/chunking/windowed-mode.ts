@@ -26,6 +26,7 @@ export class WindowedMode implements LiveMode {
   #provisional: Word[] = [];
   #tickPromise: Promise<void> | undefined;
 
+  /** Opens nothing: ticks start as audio arrives (`afterAppend`). @param maxWindowSec - longest audio per backend call. */
   constructor(host: LiveHost, ledger: LiveLedger, spool: PcmSpool, o: ResolvedLiveOptions, maxWindowSec: number) {
     this.#host = host;
     this.#ledger = ledger;
