@@ -7,6 +7,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type * as TarStreamModule from 'tar-stream';
+import type unbzip2Stream from 'unbzip2-stream';
 import { InvalidArgumentError, ModelError, throwIfAborted, toAbortError } from '../errors/index.js';
 
 /** Options of {@link extractTarBz2}. */
@@ -19,8 +21,8 @@ export interface ExtractOptions {
   readonly maxEntries?: number | undefined;
 }
 
-type TarStream = typeof import('tar-stream');
-type Unbzip2 = typeof import('unbzip2-stream');
+type TarStream = typeof TarStreamModule;
+type Unbzip2 = typeof unbzip2Stream;
 
 /**
  * `tar-stream` and `unbzip2-stream` are CommonJS: `import()` of them gives `module.exports` as
@@ -31,7 +33,7 @@ async function loadArchiveLibraries(): Promise<{ tar: TarStream; unbzip2: Unbzip
   const [t, u] = await Promise.all([import('tar-stream'), import('unbzip2-stream')]);
   const pick = <T>(m: unknown, ok: (v: unknown) => boolean): T => {
     let v: unknown = m;
-    for (let i = 0; i < 3 && !ok(v) && v !== null && typeof v === 'object' && 'default' in v; i++) v = (v as { default: unknown }).default;
+    for (let i = 0; i < 3 && !ok(v) && v !== null && typeof v === 'object' && 'default' in v; i++) v = v.default;
     return v as T;
   };
   return {

@@ -176,7 +176,8 @@ export type ChildVerdict =
   /** `settled`: the child ran to its end (a crash, an exit, a caught error), so the same bytes will fail again. */
   | { readonly ok: false; readonly reason: string; readonly settled: boolean };
 
-const ANSI = /\u001b\[[0-9;]*m/g;
+/** ANSI colour codes (ESC [ … m), built from the ESC character rather than a control character in a regex literal. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** The one line of a child's stderr that says what went wrong (tidied, at most 400 characters). @internal */
 export function childFailureReason(stderr: string): string {
@@ -240,7 +241,7 @@ export async function runProofChild(spec: SherpaModelConfig, options: ProbeOptio
       finish(undefined, new AbortedError('Model proof aborted'));
     };
     abortSignal?.addEventListener('abort', onAbort, { once: true });
-    function finish(v: ChildVerdict | undefined, err?: unknown): void {
+    function finish(v: ChildVerdict | undefined, err?: Error): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

@@ -357,7 +357,8 @@ export async function proveSherpaConfig(spec: SherpaModelConfig, label: string, 
     const hashedAt = Date.now();
     const digests = await Promise.all(
       p.files.map(async (f, i) => {
-        if (known[i] !== undefined) return known[i]!;
+        const k = known[i];
+        if (k !== undefined) return k;
         try {
           return await sha256File(f.real, options.abortSignal);
         } catch (e) {
@@ -396,7 +397,8 @@ export function proveSherpaConfigSync(spec: SherpaModelConfig, label: string, di
   const known = knownDigests(p, cache);
   const hashedAt = Date.now();
   const digests = p.files.map((f, i) => {
-    if (known[i] !== undefined) return known[i]!;
+    const k = known[i];
+    if (k !== undefined) return k;
     try {
       return sha256FileSync(f.real);
     } catch (e) {
