@@ -10,7 +10,9 @@ import type { OriginPolicy } from './origin.js';
  * @internal
  */
 export interface ServerContext {
+  /** The server's resolved options. */
   readonly options: ResolvedServerOptions;
+  /** Keys and streaming tokens. */
   readonly auth: Authenticator;
   /** Whether `close()` was called. */
   closing(): boolean;

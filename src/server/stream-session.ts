@@ -26,14 +26,19 @@ export interface SessionHost {
   register(session: StreamSession): boolean;
   /** Forgets a session. */
   unregister(session: StreamSession): void;
+  /** Longest audio a session may send, in seconds. */
   readonly maxStreamDurationSec: number;
+  /** A session that sends nothing for this long is closed. */
   readonly idleTimeoutMs: number;
   /** A socket must send `start` within this long. */
   readonly startTimeoutMs: number;
   /** Lowest `sample_rate` accepted (lower rates multiply the work per byte). */
   readonly minSampleRate: number;
+  /** Interval of pings; a missed pong drops the connection. */
   readonly keepaliveIntervalMs: number;
+  /** With no utterance open, audio older than this (behind what the recogniser read) is acknowledged. */
   readonly silenceAckLagSec: number;
+  /** The server's logger. */
   readonly log: ((level: 'info' | 'warn' | 'error', message: string) => void) | undefined;
 }
 
@@ -49,7 +54,7 @@ const HIGH_WATER_CHUNKS = 32;
  * @internal
  */
 export class StreamSession {
-  id = '';
+  #id = '';
   readonly #ws: WebSocket;
   readonly #host: SessionHost;
   readonly #abort = new AbortController();
@@ -115,6 +120,11 @@ export class StreamSession {
     }, host.keepaliveIntervalMs);
   }
 
+  /** The session id; '' until `start`. */
+  get id(): string {
+    return this.#id;
+  }
+
   /** Whether the client already asked to stop (the session is finishing). */
   get finishing(): boolean {
     return this.#stopped;
@@ -175,7 +185,7 @@ export class StreamSession {
       return;
     }
     const resumed = m.session_id !== undefined;
-    this.id = m.session_id ?? randomUUID();
+    this.#id = m.session_id ?? randomUUID();
     this.#sampleRate = m.sample_rate;
     this.#encoding = m.encoding;
     this.#base = m.resume_offset ?? 0;

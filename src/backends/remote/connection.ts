@@ -22,7 +22,9 @@ import type { ReplayAudio } from './replay.js';
 
 /** What a connection needs from the stream it serves. @internal */
 export interface ConnectionHost {
+  /** The backend's resolved options. */
   readonly options: ResolvedRemoteOptions;
+  /** The stream's audio: what is sent, from the cursor on. */
   readonly audio: ReplayAudio;
   /** The `start` message to open (or resume) the session with. */
   startMessage(): StartMessage;
