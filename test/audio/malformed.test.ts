@@ -2,7 +2,7 @@ import { readFileSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ASRError, InvalidAudioError, InvalidArgumentError, decodeAudio, openAudio } from '../../src/index.js';
+import { type ASRError, InvalidAudioError, InvalidArgumentError, decodeAudio, openAudio } from '../../src/index.js';
 
 const dir = fileURLToPath(new URL('../fixtures/wav/', import.meta.url));
 const corpus = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8')) as Record<string, string>;
