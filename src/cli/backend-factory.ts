@@ -131,7 +131,7 @@ export interface HybridCliOptions {
  * The API base of a server URL as the CLI takes it: `http://host:8080` and `http://host:8080/v1`
  * both become `http://host:8080/v1`.
  */
-export function apiBaseUrl(url: string): string {
+function apiBaseUrl(url: string): string {
   const u = url.replace(/\/+$/, '');
   return /\/v\d+$/.test(u) ? u : `${u}/v1`;
 }

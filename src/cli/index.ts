@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
 /** Builds the `hybrid-asr` command tree. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('hybrid-asr')
     .description('Speech recognition on-device (sherpa-onnx) or through a server, one interface.')
     .version(version)

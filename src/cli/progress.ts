@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors/index.js';
 
 /** `--progress` values. */
-export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
+const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 /** A `--progress` value: `auto` is a bar when stderr is a TTY, nothing otherwise. */
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 

@@ -49,6 +49,11 @@ export class AudioFeed {
     return this.#error?.value;
   }
 
+  /** Whether the source (or a malformed chunk) threw, whatever the value thrown. */
+  get sourceFailed(): boolean {
+    return this.#error !== undefined;
+  }
+
   /** Marks audio before `sec` as covered by a final: it will never be replayed. */
   commit(sec: number): void {
     if (this.#rate === 0) return;

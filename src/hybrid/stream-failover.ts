@@ -163,8 +163,8 @@ export class StreamFailover {
       const err = toAbortError(signal, e);
       if (AbortedError.isInstance(err) && signal?.aborted) throw err;
       // The caller's audio failed (or was malformed): no other backend would do better.
-      const sourceError = this.#feed.sourceError;
-      if (sourceError !== undefined) {
+      if (this.#feed.sourceFailed) {
+        const sourceError = this.#feed.sourceError;
         if (fatal !== undefined) yield fatal;
         throw ASRError.isInstance(sourceError) ? sourceError : err;
       }

@@ -55,6 +55,7 @@ describe('AudioFeed (the hybrid stream replay buffer, over SampleBuffer)', () =>
       threw = true;
     }
     expect(threw).toBe(true);
+    expect(odd.sourceFailed).toBe(true);
   });
 
   it('a chunk whose format changes mid-stream is an InvalidAudioError naming both formats', async () => {
