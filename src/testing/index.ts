@@ -19,4 +19,4 @@ export type {
   TestScriptResult,
   TestStreamCall,
   TestTranscribeCall,
-} from './test-backend.js';
+} from './types.js';
