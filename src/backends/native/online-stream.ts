@@ -1,8 +1,8 @@
-import type { AudioChunk, TranscriptionEvent } from '../../spec/index.js';
+import type { TranscriptionEvent } from '../../spec/index.js';
 import { throwIfAborted } from '../../errors/index.js';
-import type { ChunkNormalizer } from '../../audio/index.js';
 import type { VoiceActivityDetector } from '../../vad/index.js';
 import { TrailingSilence } from './endpoint.js';
+import type { LiveInput } from './live-input.js';
 import type { LoadedOnline } from './loader.js';
 import { OnlineRun } from './online-run.js';
 
@@ -12,16 +12,6 @@ const FAST_ENDPOINT_SILENCE_SEC = 0.1;
 const ENERGY_ENDPOINT = { silenceSec: 0.1, dropDb: 35, minSpeechSec: 0.2 } as const;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** What a live stream gives its mode: the chunks, their normalizer, and the call's settings. */
-export interface LiveInput {
-  /** The caller's chunks (already made abortable). */
-  readonly audio: AsyncIterable<AudioChunk>;
-  /** Validates chunks and turns them into mono samples at the model's rate. */
-  readonly norm: ChunkNormalizer;
-  readonly partials: boolean;
-  readonly signal: AbortSignal | undefined;
-}
 
 /**
  * Live transcription with a streaming model: chunk by chunk with the model's endpointing

@@ -4,7 +4,7 @@ import { SampleBuffer } from '../../audio/index.js';
 import { PAD_SEC, atLeast, clampSegment, padded } from './decode.js';
 import { decodeError } from './decode-errors.js';
 import type { LoadedOffline } from './loader.js';
-import type { LiveInput } from './online-stream.js';
+import type { LiveInput } from './live-input.js';
 import { segmentFromResult } from './words.js';
 
 /** Slack kept beyond `maxSegmentSec` in the open utterance's audio, seconds. */
