@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend, DiarizationOptions, SpeakerTurn, TranscriptionConfig } from '../spec/index.js';
-import { liveSampleRateProblem } from '../audio/limits.js';
+import { MAX_CHANNELS, liveSampleRateProblem } from '../audio/limits.js';
 import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link ChunkedLiveProcessor}. */
@@ -146,8 +146,8 @@ export function resolveLiveOptions(options: ChunkedLiveProcessorOptions): Resolv
   }
   const rateProblem = liveSampleRateProblem(o.sampleRate, '`sampleRate`');
   if (rateProblem !== undefined) throw new InvalidArgumentError(rateProblem);
-  if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 32) {
-    throw new InvalidArgumentError(`\`channels\` must be a whole number in [1, 32], got ${String(o.channels)}`);
+  if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > MAX_CHANNELS) {
+    throw new InvalidArgumentError(`\`channels\` must be a whole number from 1 to ${MAX_CHANNELS}, got ${String(o.channels)}`);
   }
   if (o.liveDiarizer !== undefined) {
     if (typeof o.liveDiarizer?.push !== 'function' || typeof o.liveDiarizer.flush !== 'function') {

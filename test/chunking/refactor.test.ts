@@ -32,6 +32,13 @@ describe('one set of live-audio limits (audio/limits.ts) for the processor and i
     expect(() => new ChunkedLiveProcessor({ backend, spoolDir: dir, sampleRate: 384_000 })).not.toThrow();
   });
 
+  it('`channels` has the package-wide limit (1 to 64), like a chunk', () => {
+    const backend = new TestBackend({ script: hearBursts });
+    expect(() => new ChunkedLiveProcessor({ backend, spoolDir: dir, channels: 64 })).not.toThrow();
+    expect(() => new ChunkedLiveProcessor({ backend, spoolDir: dir, channels: 65 })).toThrow('`channels` must be a whole number from 1 to 64, got 65');
+    expect(() => new ChunkedLiveProcessor({ backend, spoolDir: dir, channels: 0 })).toThrow(InvalidArgumentError);
+  });
+
   it('a pushed chunk goes through the one chunk validator: a bad chunk is an InvalidAudioError saying what is wrong', async () => {
     const backend = new TestBackend({ script: hearBursts, capabilities: { streaming: false } });
     const p = new ChunkedLiveProcessor({ backend, spoolDir: dir });
