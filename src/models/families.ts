@@ -203,8 +203,8 @@ export const FAMILIES: Readonly<Record<ModelKind, Readonly<Record<string, Family
   },
 };
 
-/** Alternative spellings of family names. @internal */
-export const FAMILY_ALIASES: Readonly<Record<string, string>> = {
+/** Alternative spellings of family names. */
+const FAMILY_ALIASES: Readonly<Record<string, string>> = {
   zipformer2_ctc: 'zipformer_ctc',
   '3d-speaker': '3d_speaker',
   wespeaker: '3d_speaker',

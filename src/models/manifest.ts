@@ -51,8 +51,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Whether `rel` is a relative path that stays inside its folder. @internal */
-export function isSafeRelativePath(rel: string): boolean {
+/** Whether `rel` is a relative path that stays inside its folder. */
+function isSafeRelativePath(rel: string): boolean {
   if (rel === '' || isAbsolute(rel) || rel.includes('\0') || /^[A-Za-z]:/.test(rel)) return false;
   // A backslash is a separator on Windows: `..\x` must not pass on Linux and escape there.
   const n = normalize(rel.replace(/\\/g, '/'));

@@ -161,8 +161,8 @@ if (className === 'OfflineRecognizer') {
 process.stdout.write('${OK_MARK}\\n');
 `;
 
-/** Path of the sherpa-onnx-node entry point (for the child to require). @internal */
-export function sherpaAddonPath(): string {
+/** Path of the sherpa-onnx-node entry point (for the child to require). */
+function sherpaAddonPath(): string {
   try {
     return createRequire(import.meta.url).resolve('sherpa-onnx-node');
   } catch (e) {
@@ -179,8 +179,8 @@ export type ChildVerdict =
 /** ANSI colour codes (ESC [ … m), built from the ESC character rather than a control character in a regex literal. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
-/** The one line of a child's stderr that says what went wrong (tidied, at most 400 characters). @internal */
-export function childFailureReason(stderr: string): string {
+/** The one line of a child's stderr that says what went wrong (tidied, at most 400 characters). */
+function childFailureReason(stderr: string): string {
   const clean = stderr.replace(ANSI, '');
   const marked = clean.split('\n').find((l) => l.startsWith(ERROR_MARK));
   let reason: string | undefined;

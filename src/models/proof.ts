@@ -14,22 +14,20 @@
  * timestamp granularity is hashed again).
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { InvalidArgumentError, ModelError, throwIfAborted } from '../errors/index.js';
 import { type ChildVerdict, runProofChild, runProofChildSync, sherpaConfigFor, type SherpaModelConfig } from './probe.js';
+import { type CacheFile, type FileEntry, MODEL_PROOF_CACHE_FILE, PROOF_FORMAT, readCache, type VerdictEntry, writeCache } from './proof-cache.js';
 import { defaultCacheDir, type ResolvedModel } from './resolve.js';
+
+export { MODEL_PROOF_CACHE_FILE } from './proof-cache.js';
 import { sha256File } from './validate.js';
 
-/** Bump when the child program or the digest's material changes: older verdicts are then ignored. */
-const PROOF_FORMAT = 2;
-/** File name of the verdict cache inside the cache folder. */
-export const MODEL_PROOF_CACHE_FILE = 'model-proofs.json';
 /** A file digest is trusted only when the file was last changed this long before it was hashed. */
 const RACY_MS = 2000;
-const MAX_ENTRIES = 1000;
 
 /** How a proof was settled. */
 export type ModelProofSource = 'memory' | 'cache' | 'child';
@@ -92,27 +90,6 @@ export interface ModelProof {
   readonly source: ModelProofSource;
 }
 
-interface FileEntry {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
-  sha256: string;
-  hashedAt: number;
-}
-interface VerdictEntry {
-  ok: boolean;
-  reason?: string | undefined;
-  model: string;
-  at: number;
-}
-interface CacheFile {
-  format: number;
-  files: Record<string, FileEntry>;
-  verdicts: Record<string, VerdictEntry>;
-}
-
 /** Config keys that tune behaviour but never change whether the model loads and runs. */
 const IRRELEVANT = new Set([
   'numThreads',
@@ -172,43 +149,6 @@ function racy(st: Stats, at: number): boolean {
 const memory = new Map<string, { digest: string; verdict: VerdictEntry }>();
 /** Proofs in flight in this process, by the same key: concurrent loads share one child. */
 const inflight = new Map<string, Promise<ModelProof>>();
-
-function readCache(file: string): CacheFile {
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    if (v && v.format === PROOF_FORMAT && typeof v.files === 'object' && typeof v.verdicts === 'object') return v;
-  } catch {
-    // missing or unreadable: an empty cache (it is rebuilt)
-  }
-  return { format: PROOF_FORMAT, files: {}, verdicts: {} };
-}
-
-function trim<T extends { at?: number; hashedAt?: number }>(rec: Record<string, T>): Record<string, T> {
-  const entries = Object.entries(rec);
-  if (entries.length <= MAX_ENTRIES) return rec;
-  entries.sort((a, b) => (b[1].at ?? b[1].hashedAt ?? 0) - (a[1].at ?? a[1].hashedAt ?? 0));
-  return Object.fromEntries(entries.slice(0, MAX_ENTRIES));
-}
-
-/** Merges new entries into the cache file: re-read just before writing, write a temp file, rename over. Best effort. */
-function writeCache(dir: string, files: Record<string, FileEntry>, verdicts: Record<string, VerdictEntry>): void {
-  const file = join(dir, MODEL_PROOF_CACHE_FILE);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    const cur = readCache(file);
-    const next: CacheFile = { format: PROOF_FORMAT, files: trim({ ...cur.files, ...files }), verdicts: trim({ ...cur.verdicts, ...verdicts }) };
-    writeFileSync(tmp, JSON.stringify(next));
-    renameSync(tmp, file);
-  } catch {
-    // A read-only or full cache folder costs a proof next time, nothing more.
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* not created */
-    }
-  }
-}
 
 function sha256FileSync(path: string): string {
   const hash = createHash('sha256');

@@ -15,8 +15,8 @@ import { loadSherpa, type SherpaVad } from '../internal/sherpa.js';
 import { checkOnnxFileSync } from '../models/onnx.js';
 import { proveSherpaConfigSync } from '../models/proof.js';
 
-/** Samples per VAD window (Silero at 16 kHz). @internal */
-export const VAD_WINDOW = 512;
+/** Samples per VAD window (Silero at 16 kHz). */
+const VAD_WINDOW = 512;
 
 /** sherpa's `sileroVad` settings. @internal */
 export interface SileroSettings {
