@@ -3,6 +3,7 @@
  * invalid `model.json` or one describing another kind of model is a ModelError naming the manifest,
  * before sherpa-onnx or a proof child sees anything.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Diarizer, OnlineDiarizer } from '../../src/diarization/index.js';
 import { modelFile } from '../../src/diarization/native.js';
 import { ModelError } from '../../src/errors/index.js';
-import { describeWithAssets, SPEAKER_MODEL, VAD_MODEL } from '../helpers/shared.js';
+import { describeWithAssets, PROJECT_ROOT, SPEAKER_MODEL, VAD_MODEL } from '../helpers/shared.js';
 
 describeWithAssets([SPEAKER_MODEL, VAD_MODEL])('diarization model folders', () => {
   let dir: string;
@@ -52,5 +53,24 @@ describeWithAssets([SPEAKER_MODEL, VAD_MODEL])('diarization model folders', () =
       expect((err as Error).message, name).toContain(manifest);
       expect(() => new OnlineDiarizer({ vadModel, embeddingModel: SPEAKER_MODEL }).push(silence), name).toThrow(problem);
     }
+  });
+
+  it('a model given by a relative path is proven by its content: changed bytes behind the same path never reach this process', async () => {
+    // Before, a relative path was proven by its name alone (the proof digests absolute paths
+    // only): the second load reused the first verdict and the corrupt graph aborted the process.
+    const work = mkdtempSync(join(dir, 'cwd-'));
+    const child = join(PROJECT_ROOT, 'test/diarization/relative-proof-child.mts');
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', child, work, VAD_MODEL, join(SPEAKER_MODEL, 'tiny-speaker-embedding.onnx')],
+        { cwd: PROJECT_ROOT, env: { ...process.env, HYBRID_ASR_CACHE: mkdtempSync(join(dir, 'cache-')) } },
+        (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? null) : 0, signal: err?.signal ?? null, stdout, stderr }),
+      );
+    });
+    expect(result.signal, result.stderr).toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('first: ok');
+    expect(result.stdout).toMatch(/second: ModelError: .*Speaker embedding model .*emb\.onnx/);
   });
 });
