@@ -15,7 +15,7 @@ import { loadSherpa, type SherpaOfflineSpeakerDiarization, type SherpaSpeakerEmb
 import { MANIFEST_FILE, readManifestSync, type ModelKind } from '../models/manifest.js';
 import { checkOnnxFileSync } from '../models/onnx.js';
 import { proveSherpaConfigSync } from '../models/proof.js';
-import { SileroVad, type RawSpeech } from '../vad/silero.js';
+import { SileroVad, type RawSpeech, type SileroSettings } from '../vad/silero.js';
 
 /** Sample rate of every diarization model. */
 const RATE = 16000;
@@ -73,15 +73,6 @@ export function modelFile(path: string, what: string, kind?: ModelKind): string 
   return file;
 }
 
-/** Settings of the Silero VAD used for diarization. @internal */
-export interface VadSettings {
-  readonly model: string;
-  readonly threshold: number;
-  readonly minSilenceDuration: number;
-  readonly minSpeechDuration: number;
-  readonly maxSpeechDuration: number;
-}
-
 /**
  * Speech spans of a 16 kHz stream, through the one Silero VAD wrapper: push samples, take
  * finished spans (seconds on the stream's timeline, counted from the first pushed sample).
@@ -92,7 +83,7 @@ export class SpeechDetector {
   readonly #keepSamples: boolean;
 
   /** Checks, proves (blocking, once per content digest) and loads the VAD model file. */
-  constructor(settings: VadSettings, keepSamples = false) {
+  constructor(settings: SileroSettings, keepSamples = false) {
     this.#keepSamples = keepSamples;
     this.#vad = SileroVad.openSync(settings, RATE, 60);
   }

@@ -22,9 +22,13 @@ const VAD_WINDOW = 512;
 export interface SileroSettings {
   /** The `.onnx` file. */
   readonly model: string;
+  /** Speech probability above which a window counts as speech. */
   readonly threshold: number;
+  /** Silence that ends a segment, seconds. */
   readonly minSilenceDuration: number;
+  /** Shortest segment reported, seconds. */
   readonly minSpeechDuration: number;
+  /** Length past which sherpa raises the threshold to end a segment (no hard limit), seconds. */
   readonly maxSpeechDuration: number;
 }
 
