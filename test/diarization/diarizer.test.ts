@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Diarizer, OnlineDiarizer } from '../../src/diarization/index.js';
-import { AbortedError, InvalidArgumentError, InvalidAudioError, ModelError } from '../../src/errors/index.js';
+import { AbortedError, InvalidAudioError, ModelError } from '../../src/errors/index.js';
 import type { SpeakerTurn } from '../../src/spec/index.js';
 import { diarizationErrorRate, readRttm } from '../helpers/der.js';
 import { AUDIO_DIR, SHARED_DIR, SPEAKER_MODEL, VAD_MODEL, describeWithAssets, haveAssets } from '../helpers/shared.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionTimeoutError, InvalidArgumentError, ModelError } from '../../src/errors/index.js';
@@ -13,7 +13,7 @@ import { makeTarBz2, tempDir } from './helpers.js';
 
 /** A loopback server whose handler is the test's. */
 async function serve(handler: (path: string, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
-  const open = new Set<import('node:net').Socket>();
+  const open = new Set<Socket>();
   const server: Server = createServer((req, res) => handler(req.url ?? '/', res));
   server.on('connection', (s) => {
     open.add(s);
@@ -138,7 +138,10 @@ describe('hostile downloads', () => {
       res.writeHead(200); // chunked, no length, forever
       const chunk = Buffer.alloc(64 * 1024, 1);
       const pump = (): void => {
-        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        while (!res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) break;
+        }
         if (!res.destroyed) res.once('drain', pump);
       };
       pump();
@@ -150,6 +153,7 @@ describe('hostile downloads', () => {
       expect(ModelError.isInstance(err), String(err)).toBe(true);
       expect(most).toBeGreaterThan(0);
       expect(most).toBeLessThanOrEqual(1_000_000); // never more than the cap on disk
+      expect(sent).toBeGreaterThan(1_000_000); // the server did send past the cap: the cap stopped it
       expect(String(err)).toMatch(/larger than the limit of 1000000 bytes/);
       expect(existsSync(`${dest}.partial`)).toBe(false);
       expect(existsSync(dest)).toBe(false);
