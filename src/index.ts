@@ -168,6 +168,7 @@ export {
   DIARIZATION_SAMPLE_RATE,
   Diarizer,
   OnlineDiarizer,
+  reconcileSpeakers,
 } from './diarization/index.js';
 export type {
   ClusteringCallOptions,
@@ -202,12 +203,10 @@ export {
   SpoolError,
   SpoolLockedError,
   readCommittedWords,
-  wordsOfSegments,
 } from './chunking/index.js';
 export type {
   ChunkedLiveProcessorOptions,
-  CommitPolicyOptions,
-  CommitReason,
+  CommitRecord,
   LagEvent,
   LiveDiarizer,
   LiveEvent,
@@ -216,6 +215,7 @@ export type {
   RecoveredState,
   RecoveryEvent,
   SpeakerRemapEvent,
+  SpoolRecovery,
   SpoolRecoveryWarning,
   TickEvent,
 } from './chunking/index.js';

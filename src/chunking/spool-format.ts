@@ -45,7 +45,7 @@ export interface SpoolJournal {
   readonly finalized: boolean;
 }
 
-/** One line of {@link SPOOL_COMMITS_FILE}: words committed at once, and the frontier after them. */
+/** One line of the spool's commit log (`commits.jsonl`): words committed at once, and the frontier after them. */
 export interface CommitRecord {
   /** Commit frontier (seconds) after this commit; nothing before it is decoded again. */
   readonly frontier: number;

@@ -56,7 +56,7 @@ export interface DownloadOptions {
   readonly stallTimeoutMs?: number | undefined;
 }
 
-/** Default cap of {@link DownloadOptions.maxBytes}: 4 GiB, above every published model archive. */
+/** Default download cap when the catalog gives no size (see `InstallOptions.maxBytes`): 4 GiB, above every published model archive. */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
 
 /** What {@link downloadFile} did. */

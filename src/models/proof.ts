@@ -68,7 +68,8 @@ export interface ModelProofOptions {
   readonly abortSignal?: AbortSignal | undefined;
   /**
    * The exact sherpa-onnx config to prove.
-   * @defaultValue {@link sherpaConfigFor}(model, \{ provider \})
+   * @defaultValue `sherpaConfigFor(model, { provider })`
+   * @internal
    */
   readonly sherpaConfig?: SherpaModelConfig | undefined;
   /** Execution provider, when `sherpaConfig` is not given. @defaultValue 'cpu' */

@@ -49,7 +49,7 @@ export interface StreamFailure {
   /** Fail once the stream has received this many seconds of audio. */
   readonly afterSec: number;
   /**
-   * The error. By default a {@link StreamInterruptedError} carrying the audio received since the last
+   * The error. By default a `StreamInterruptedError` carrying the audio received since the last
    * final (what a real server would not have acknowledged).
    */
   readonly error?: Error | ((info: StreamFailureInfo) => Error);
