@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Outside CI, default the asset variables to ../shared so model names resolve as they do in CI.
-const shared = resolve(__dirname, '..', 'shared');
+const shared = resolve(import.meta.dirname, '..', 'shared');
 const env: Record<string, string> = {};
 if (existsSync(shared)) {
   env.HYBRID_ASR_SHARED = process.env.HYBRID_ASR_SHARED ?? shared;

@@ -15,3 +15,7 @@ export type { AudioFormatInfo, EncodeWavOptions } from './wav.js';
 export { readWavFileSync } from './small-wav.js';
 /** @internal The one replay buffer of the package. */
 export { SampleBuffer } from './sample-buffer.js';
+/** @internal The one validator of live chunks. */
+export { validateChunk } from './chunks.js';
+/** @internal The package-wide audio limits. */
+export { MAX_CHANNELS, MAX_LIVE_SAMPLE_RATE, MAX_SAMPLE_RATE, MIN_LIVE_SAMPLE_RATE, liveSampleRateProblem } from './limits.js';

@@ -1,6 +1,6 @@
 import type { Word } from '../spec/index.js';
 
-import { normalizeWord as norm } from '../metrics/wer.js';
+import { normalizeWord as norm } from '../metrics/index.js';
 /** Settings of {@link decideCommit}. */
 export interface CommitPolicyOptions {
   /** The newest seconds of a window stay provisional (revisable) until the next tick. */

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/index.js';
 import type { ASRBackend, DiarizationOptions, SpeakerTurn, TranscriptionConfig } from '../spec/index.js';
-import { MAX_CHANNELS, liveSampleRateProblem } from '../audio/limits.js';
+import { MAX_CHANNELS, liveSampleRateProblem } from '../audio/index.js';
 import { type Complete, definedOnly } from '../internal/options.js';
 
 /** Options of {@link ChunkedLiveProcessor}. */

@@ -6,7 +6,7 @@
 import { constants as fsc } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors/index.js';
-import { liveSampleRateProblem } from '../audio/limits.js';
+import { liveSampleRateProblem } from '../audio/index.js';
 
 /** Name of the spooled audio file inside a spool folder (a WAV file whose header is patched as it grows). */
 export const SPOOL_AUDIO_FILE = 'audio.wav';

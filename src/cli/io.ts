@@ -1,5 +1,5 @@
 import { ASRError, InvalidArgumentError } from '../errors/index.js';
-import { roundTimesReplacer } from '../format/json.js';
+import { roundTimesReplacer } from '../format/index.js';
 import { causeChain } from '../internal/causes.js';
 
 /** Exit codes of the CLI. */

@@ -12,10 +12,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelError } from '../errors/index.js';
 import { loadSherpa, type SherpaOfflineSpeakerDiarization, type SherpaSpeakerEmbeddingExtractor } from '../internal/sherpa.js';
-import { MANIFEST_FILE, readManifestSync, type ModelKind } from '../models/manifest.js';
-import { checkOnnxFileSync } from '../models/onnx.js';
-import { proveSherpaConfigSync } from '../models/proof.js';
-import { SileroVad, type RawSpeech, type SileroSettings } from '../vad/silero.js';
+import { MANIFEST_FILE, checkOnnxFileSync, proveSherpaConfigSync, readManifestSync, type ModelKind } from '../models/index.js';
+import { SileroVad, type RawSpeech, type SileroSettings } from '../vad/index.js';
 
 /** Sample rate of every diarization model. */
 const RATE = 16000;

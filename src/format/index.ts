@@ -45,3 +45,5 @@ export function formatTranscription(t: Transcription, format: OutputFormat, opti
       return toVtt(t, captions);
   }
 }
+/** @internal The JSON replacer that rounds times (the CLI's JSON output). */
+export { roundTimesReplacer } from './json.js';

@@ -1,5 +1,4 @@
-import { chunkToMono } from '../audio/index.js';
-import { SampleBuffer } from '../audio/sample-buffer.js';
+import { SampleBuffer, chunkToMono } from '../audio/index.js';
 import { InvalidAudioError } from '../errors/index.js';
 import type { AudioChunk } from '../spec/index.js';
 

@@ -1,4 +1,4 @@
-import { wordErrorRate } from '../metrics/wer.js';
+import { wordErrorRate } from '../metrics/index.js';
 import type { Transcription } from '../spec/index.js';
 
 /** One backend's side of a {@link ComparisonReport}. */

@@ -1,4 +1,4 @@
-import { normalizeWord } from '../metrics/wer.js';
+import { normalizeWord } from '../metrics/index.js';
 import type { Segment, Word } from '../spec/index.js';
 
 /** Words after a switch that repeat the last committed words are dropped when they start this close to the replay point. */

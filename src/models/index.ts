@@ -31,3 +31,9 @@ export { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from './catalog.js
 export { DEFAULT_MAX_DOWNLOAD_BYTES, downloadFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download.js';
 export { extractTarBz2, type ExtractOptions } from './archive.js';
 export { checkModelId, installModel, type InstallOptions, type InstallRecord } from './install.js';
+/** @internal Proving a sherpa-onnx config in a child process; the one ONNX check; the one manifest reader. */
+export { expectedSha256Of, proveSherpaConfig, proveSherpaConfigSync } from './proof.js';
+/** @internal */
+export { checkOnnxFileSync } from './onnx.js';
+/** @internal */
+export { readManifestSync } from './manifest.js';

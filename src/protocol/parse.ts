@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { liveSampleRateProblem } from '../audio/limits.js';
+import { liveSampleRateProblem } from '../audio/index.js';
 import { STREAM_PROTOCOL_VERSION } from './constants.js';
 import type { ServerMessage } from './messages.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeAudio } from '../audio/index.js';
 import { AbortedError, ASRError, BackendUnavailableError, InvalidArgumentError, InvalidAudioError } from '../errors/index.js';
-import { wordErrorRate } from '../metrics/wer.js';
+import { wordErrorRate } from '../metrics/index.js';
 import type { ASRBackend, AudioChunk, Transcription, TranscriptionEvent } from '../spec/index.js';
 
 /** Names of the cases of {@link runBackendContract}, for its `skip` option. */

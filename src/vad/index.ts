@@ -6,9 +6,15 @@
  * @module
  */
 import { InvalidArgumentError, ModelError } from '../errors/index.js';
-import { type ResolveOptions, type ResolvedModel, resolveModel } from '../models/resolve.js';
-import { validateModel } from '../models/validate.js';
-import { type ModelProofOptions, expectedSha256Of, proveSherpaConfig } from '../models/proof.js';
+import {
+  type ModelProofOptions,
+  type ResolveOptions,
+  type ResolvedModel,
+  expectedSha256Of,
+  proveSherpaConfig,
+  resolveModel,
+  validateModel,
+} from '../models/index.js';
 import { type RawSpeech, SileroVad, sileroConfig } from './silero.js';
 
 /** A finished stretch of speech. Times are seconds from the first pushed sample. */
@@ -219,3 +225,5 @@ function splitPoints(samples: Float32Array, max: number, rate: number): [number,
   if (samples.length > a) out.push([a, samples.length]);
   return out;
 }
+/** @internal The one Silero VAD wrapper (diarization uses it too). */
+export { SileroVad, type RawSpeech, type SileroSettings } from './silero.js';

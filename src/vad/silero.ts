@@ -12,8 +12,7 @@
  */
 import { ModelError } from '../errors/index.js';
 import { loadSherpa, type SherpaVad } from '../internal/sherpa.js';
-import { checkOnnxFileSync } from '../models/onnx.js';
-import { proveSherpaConfigSync } from '../models/proof.js';
+import { checkOnnxFileSync, proveSherpaConfigSync } from '../models/index.js';
 
 /** Samples per VAD window (Silero at 16 kHz). */
 const VAD_WINDOW = 512;

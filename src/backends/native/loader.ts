@@ -1,8 +1,15 @@
 import type { BackendCapabilities } from '../../spec/index.js';
 import { ModelError } from '../../errors/index.js';
 import { type SherpaOfflineRecognizer, type SherpaOnlineRecognizer, loadSherpa } from '../../internal/sherpa.js';
-import { type ResolvedModel, resolveModel, sherpaConfigFor, validateModel } from '../../models/index.js';
-import { type ModelProofOptions, expectedSha256Of, proveSherpaConfig } from '../../models/proof.js';
+import {
+  type ModelProofOptions,
+  type ResolvedModel,
+  expectedSha256Of,
+  proveSherpaConfig,
+  resolveModel,
+  sherpaConfigFor,
+  validateModel,
+} from '../../models/index.js';
 import { VoiceActivityDetector } from '../../vad/index.js';
 import type { ResolvedNativeOptions } from './options.js';
 import { ScratchArrays, VadPool } from './pools.js';

@@ -1,5 +1,4 @@
-import { chunkToMono, validateChunk } from '../../audio/chunks.js';
-import { SampleBuffer } from '../../audio/sample-buffer.js';
+import { SampleBuffer, chunkToMono, validateChunk } from '../../audio/index.js';
 import { InvalidAudioError } from '../../errors/index.js';
 import type { AudioChunk } from '../../spec/index.js';
 
