@@ -33,6 +33,24 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: {
+      // A folder is one idea: other folders reach it through its index.ts (internal/ and the
+      // type-only spec/ excepted), so what a folder offers the rest of the package is listed in one place.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*/*.js', '../../*/*.js', '!../*/index.js', '!../../*/index.js', '!../internal/*', '!../../internal/*', '!../spec/*', '!../../spec/*'],
+              message: "Import another folder through its index.ts (add an `@internal` export there if it is not public).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests and benches read JSON off the wire and drive the raw addon as a baseline: `any` there is
     // the point, so the no-unsafe-* family is off; everything else applies.
     files: ['test/**', 'bench/**'],
