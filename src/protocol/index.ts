@@ -1,7 +1,7 @@
 /**
  * The hybrid-asr streaming protocol, version 1 (docs/streaming-protocol.md): what the server and
- * the remote backend both speak. Message types, close codes, paths and limits are public; the
- * validators and PCM codec are internal to the package.
+ * the remote backend both speak. Internal to the package: the wire itself is the documented
+ * interface (a client in another language reads docs/streaming-protocol.md, not these types).
  *
  * @module
  */

@@ -13,7 +13,8 @@ import { NativeBackend } from '../../src/backends/native/index.js';
 import { RemoteBackend, type WebSocketConstructor } from '../../src/backends/remote/index.js';
 import { ASRError, AuthenticationError, StreamInterruptedError } from '../../src/errors/index.js';
 import { wordErrorRate } from '../../src/metrics/wer.js';
-import { createServer, STREAM_SUBPROTOCOL, type ASRServer } from '../../src/server/index.js';
+import { createServer, type ASRServer } from '../../src/server/index.js';
+import { STREAM_SUBPROTOCOL } from '../../src/protocol/index.js';
 import { AUDIO_DIR, describeWithAssets, STREAMING_MODEL } from '../helpers/shared.js';
 import { drain, finalWords, pacedChunks, ResettableProxy } from './helpers.js';
 

@@ -7,7 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { RemoteBackend } from '../../src/backends/remote/index.js';
 import { InvalidAudioError, StreamInterruptedError } from '../../src/errors/index.js';
-import { STREAM_SUBPROTOCOL, createServer, type ASRServer } from '../../src/server/index.js';
+import { createServer, type ASRServer } from '../../src/server/index.js';
+import { STREAM_SUBPROTOCOL } from '../../src/protocol/index.js';
 import type { AudioChunk, TranscriptionEvent } from '../../src/spec/index.js';
 import { TestBackend } from '../../src/testing/index.js';
 

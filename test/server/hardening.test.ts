@@ -13,7 +13,8 @@ import WebSocket from 'ws';
 import { encodeWav } from '../../src/audio/index.js';
 import { InvalidArgumentError, InvalidAudioError, ModelError } from '../../src/errors/index.js';
 import { NativeBackend } from '../../src/backends/native/index.js';
-import { createServer, STREAM_PATH, STREAM_SUBPROTOCOL, type ASRServer, type ServerOptions } from '../../src/server/index.js';
+import { createServer, type ASRServer, type ServerOptions } from '../../src/server/index.js';
+import { STREAM_PATH, STREAM_SUBPROTOCOL } from '../../src/protocol/index.js';
 import { TestBackend } from '../../src/testing/index.js';
 import { AUDIO_DIR, OFFLINE_MODEL } from '../helpers/shared.js';
 
