@@ -18,4 +18,4 @@ export { SampleBuffer } from './sample-buffer.js';
 /** @internal The one validator of live chunks. */
 export { validateChunk } from './chunks.js';
 /** @internal The package-wide audio limits. */
-export { MAX_CHANNELS, MAX_LIVE_SAMPLE_RATE, MAX_SAMPLE_RATE, MIN_LIVE_SAMPLE_RATE, liveSampleRateProblem } from './limits.js';
+export { MAX_CHANNELS, liveSampleRateProblem } from './limits.js';

@@ -14,7 +14,7 @@ export interface CommitPolicyOptions {
 }
 
 /** What {@link decideCommit} looks at: one window's words and the previous tick's provisional words. */
-export interface CommitInput {
+interface CommitInput {
   /** The window's words on the recording's timeline, in order, all starting at or after `frontier`. */
   readonly words: readonly Word[];
   /** Provisional words of the previous tick (after the same frontier), for agreement. */
@@ -30,10 +30,10 @@ export interface CommitInput {
 }
 
 /** How a commit was decided. */
-export type CommitReason = 'final' | 'pause' | 'agreement' | 'forced' | 'silence' | 'none';
+type CommitReason = 'final' | 'pause' | 'agreement' | 'forced' | 'silence' | 'none';
 
 /** Outcome of {@link decideCommit}. */
-export interface CommitDecision {
+interface CommitDecision {
   /** Words to commit now (each exactly once: they all lie before `frontier`). */
   readonly commit: readonly Word[];
   /** Words still revisable: they are decoded again next tick. */

@@ -80,7 +80,7 @@ function isCommitRecord(v: unknown): v is CommitRecord {
 }
 
 /** A commit log read back: the valid records, the lines that were not, and a torn tail. */
-export interface ParsedCommitLog {
+interface ParsedCommitLog {
   /** Valid records, in order, with their 1-based line numbers. */
   readonly records: readonly { readonly line: number; readonly record: CommitRecord }[];
   /** 1-based numbers of complete lines that are not commit records (garbage, `null`, bad words). */

@@ -8,7 +8,7 @@ import { fsyncDir, SPOOL_AUDIO_FILE, SPOOL_COMMITS_FILE, SPOOL_JOURNAL_FILE, val
 import { readSpoolJournal, repairSpool, type RepairedFiles, type SpoolRecovery } from './spool-recovery.js';
 
 /** Options of {@link PcmSpool.create}. */
-export interface PcmSpoolOptions {
+interface PcmSpoolOptions {
   /** Folder that holds the spool (created if missing; must not already hold a spool). */
   readonly dir: string;
   /** Samples per second per channel of the PCM that will be appended. */

@@ -101,7 +101,7 @@ export async function createCliBackend(options: CliBackendOptions): Promise<ASRB
 }
 
 /** What `hybrid-asr transcribe|stream --backend auto --remote-url …` hands to {@link createHybridFromCli}. */
-export interface HybridCliOptions {
+interface HybridCliOptions {
   /** `--remote-url`: base URL of the server, e.g. `http://127.0.0.1:8080/v1` (`/v1` is added when missing). */
   readonly remoteUrl: string;
   /** `--api-key`. */

@@ -28,7 +28,7 @@ export interface ProgressReporter {
 }
 
 /** How a reporter shows its unit. */
-export interface ProgressStyle {
+interface ProgressStyle {
   /** What is being done, e.g. `transcribing talk.wav`. */
   readonly label: string;
   /** Formats an amount of the unit (`12.3 MB`, `0:42`). */

@@ -22,7 +22,7 @@ export function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /** Options of {@link agglomerativeCluster}. @internal */
-export interface AgglomerativeOptions {
+interface AgglomerativeOptions {
   /** Stop merging when the best average cosine similarity between clusters falls below this. */
   readonly threshold: number;
   /** Exact number of clusters wanted; overrides `threshold`. */
@@ -108,7 +108,7 @@ export function dendrogram(vectors: readonly Float32Array[]): Dendrogram {
 }
 
 /** An average-linkage dendrogram: `merges` sorted by height (cosine distance). @internal */
-export interface Dendrogram {
+interface Dendrogram {
   readonly n: number;
   readonly merges: readonly { readonly a: number; readonly b: number; readonly h: number }[];
 }

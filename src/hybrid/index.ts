@@ -8,7 +8,7 @@ export { HybridManager } from './manager.js';
 export type { HybridManagerOptions } from './options.js';
 export type { BackendSelectedEvent, BackendSwitchEvent, HybridManagerEvents, UpgradeRequiredEvent } from './events.js';
 export { defaultSettingsPath } from './config-paths.js';
-export { NoBackendError, selectBackend, supportsLanguage, hardGaps, softGaps } from './selection.js';
+export { NoBackendError, selectBackend } from './selection.js';
 export type { BackendView, DecisionRow, RequestNeeds, Selection, SelectionInput } from './selection.js';
 export { DEFAULT_TIER_POLICIES, tierAllows, tierPolicyFromTable } from './tier.js';
 export type { BackendRole, TierFeature, TierPolicy, TierPolicyFn, TierRequirement } from './tier.js';

@@ -74,7 +74,7 @@ export interface HybridManagerOptions {
 }
 
 /** {@link HybridManagerOptions} after validation and defaults. @internal */
-export interface ResolvedHybridOptions {
+interface ResolvedHybridOptions {
   readonly id: string;
   readonly native: ASRBackend | undefined;
   readonly remote: ASRBackend | undefined;

@@ -92,14 +92,14 @@ export class NoBackendError extends BackendUnavailableError {
 registerError(NoBackendError, 'NoBackendError');
 
 /** Whether `caps` lists `language` (compared on the primary subtag: `en-US` matches `en`). */
-export function supportsLanguage(caps: BackendCapabilities, language: string | undefined): boolean {
+function supportsLanguage(caps: BackendCapabilities, language: string | undefined): boolean {
   if (language === undefined || caps.languages === 'any') return true;
   const want = language.toLowerCase().split(/[-_]/)[0];
   return caps.languages.some((l) => l.toLowerCase().split(/[-_]/)[0] === want);
 }
 
 /** Requirements `caps` cannot meet at all (the backend would throw): language, duration. */
-export function hardGaps(caps: BackendCapabilities, needs: RequestNeeds): string[] {
+function hardGaps(caps: BackendCapabilities, needs: RequestNeeds): string[] {
   const gaps: string[] = [];
   if (!supportsLanguage(caps, needs.language)) {
     gaps.push(`language '${needs.language}' (model has ${caps.languages === 'any' ? 'any' : caps.languages.join(', ')})`);
@@ -111,7 +111,7 @@ export function hardGaps(caps: BackendCapabilities, needs: RequestNeeds): string
 }
 
 /** Asked-for options `caps` can't honour, as the warnings the result will carry. */
-export function softGaps(caps: BackendCapabilities, needs: RequestNeeds, id: string): TranscriptionWarning[] {
+function softGaps(caps: BackendCapabilities, needs: RequestNeeds, id: string): TranscriptionWarning[] {
   const w: TranscriptionWarning[] = [];
   if (needs.diarization && !caps.diarization) w.push({ type: 'unsupported', feature: 'diarization', details: `the ${id} backend's model has no diarization` });
   if (needs.hotwords && !caps.hotwords) w.push({ type: 'unsupported', feature: 'hotwords', details: `the ${id} backend's model has no hotwords` });

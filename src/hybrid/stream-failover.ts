@@ -32,7 +32,7 @@ interface Switch {
 }
 
 /** Limits of one stream's switching. @internal */
-export interface StreamFailoverLimits {
+interface StreamFailoverLimits {
   /** Most backend switches within the stream. */
   readonly maxSwitches: number;
   /** Whether the stream moves back to the preferred backend once it is healthy. */

@@ -5,7 +5,7 @@
  */
 
 /** An error's message, or its system code and address when the message is empty. */
-export function describeError(e: unknown): string {
+function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   if (e instanceof AggregateError && e.errors.length > 0) return [...new Set(e.errors.map(describeError))].join('; ');
   if (e.message !== '') return e.message;

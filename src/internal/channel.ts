@@ -5,7 +5,7 @@
  * (drains, then throws). `return()` (a consumer's `break`) ends it at once and drops what is queued.
  * @internal
  */
-export interface AsyncChannelOptions<T> {
+interface AsyncChannelOptions<T> {
   /**
    * Items queued before `put()` waits; `push()` ignores it.
    * @defaultValue Infinity

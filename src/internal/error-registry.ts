@@ -8,7 +8,7 @@
  */
 
 /** The marker's key; `Symbol.for` makes it the same symbol in every copy of the package. */
-export const ERROR_MARK: unique symbol = Symbol.for('hybrid-asr.error') as never;
+const ERROR_MARK: unique symbol = Symbol.for('hybrid-asr.error') as never;
 
 type Marked = { [ERROR_MARK]?: readonly string[] };
 

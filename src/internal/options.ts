@@ -6,7 +6,7 @@
  */
 
 /** `T` without `undefined` in its property types (optional properties stay optional). */
-export type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
+type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
 
 /** A copy of `options` without the keys whose value is `undefined`; `{}` for `undefined`. */
 export function definedOnly<T extends object>(options: T | undefined): Defined<T> {

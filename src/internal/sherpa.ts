@@ -79,7 +79,7 @@ export interface SherpaOfflineSpeakerDiarization {
  * built by `sherpaConfigFor` and the callers.
  * @internal
  */
-export interface SherpaAddon {
+interface SherpaAddon {
   readonly OfflineRecognizer: new (config: object) => SherpaOfflineRecognizer;
   readonly OnlineRecognizer: new (config: object) => SherpaOnlineRecognizer;
   /** `bufferSizeInSeconds`: how much speech the VAD can hold. */

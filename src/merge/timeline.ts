@@ -16,7 +16,7 @@ import { checkSpan } from './options.js';
  * first or the last one, nor next to another empty one: its neighbours on both sides have speakers.
  * @internal
  */
-export interface Timeline {
+interface Timeline {
   /** Boundaries, ascending; interval k is [bounds[k], bounds[k+1]). */
   readonly bounds: Float64Array;
   /**

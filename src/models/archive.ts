@@ -12,7 +12,7 @@ import type unbzip2Stream from 'unbzip2-stream';
 import { InvalidArgumentError, ModelError, throwIfAborted, toAbortError } from '../errors/index.js';
 
 /** Options of {@link extractTarBz2}. */
-export interface ExtractOptions {
+interface ExtractOptions {
   /** Cancels extraction (the temporary folder is removed). */
   readonly abortSignal?: AbortSignal | undefined;
   /** Most bytes the archive may expand to. @defaultValue 8 GiB */

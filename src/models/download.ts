@@ -28,7 +28,7 @@ export interface DownloadProgress {
 }
 
 /** Options of {@link downloadFile}. */
-export interface DownloadOptions {
+interface DownloadOptions {
   /** Expected sha256 (hex) of the whole file; a mismatch deletes the download and throws {@link ModelError}. */
   readonly sha256?: string | undefined;
   /** Expected size in bytes; a mismatch is a {@link ModelError}. */
@@ -60,7 +60,7 @@ export interface DownloadOptions {
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
 
 /** What {@link downloadFile} did. */
-export interface DownloadResult {
+interface DownloadResult {
   /** The downloaded file (`destPath`). */
   readonly path: string;
   /** sha256 (hex) of the whole file. */

@@ -15,7 +15,7 @@
 import type { ModelKind } from './manifest.js';
 
 /** A metadata requirement on one ONNX role. @internal */
-export interface MetadataRule {
+interface MetadataRule {
   /** The role whose ONNX file carries the metadata. */
   readonly role: string;
   /** Keys that must be present. */
@@ -29,7 +29,7 @@ export interface MetadataRule {
 }
 
 /** What one family (for one kind) needs. @internal */
-export interface FamilySpec {
+interface FamilySpec {
   /** Roles that must be in `files`. */
   readonly roles: readonly string[];
   /** Roles that are ONNX files. */

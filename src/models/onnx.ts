@@ -31,7 +31,7 @@ export interface OnnxHeader {
 }
 
 /** One top-level protobuf field: where it starts (its key), where its payload lies. @internal */
-export interface TopLevelField {
+interface TopLevelField {
   readonly field: number;
   readonly wireType: number;
   /** Offset of the field's key. */

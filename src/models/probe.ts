@@ -17,7 +17,7 @@ export interface SherpaModelConfig {
 }
 
 /** Options of {@link sherpaConfigFor}. */
-export interface SherpaConfigOptions {
+interface SherpaConfigOptions {
   /** Threads for onnxruntime. @defaultValue 1 */
   readonly numThreads?: number | undefined;
   /** onnxruntime execution provider. @defaultValue 'cpu' */
@@ -97,7 +97,7 @@ export function sherpaConfigFor(model: ResolvedModel, options: SherpaConfigOptio
 }
 
 /** Options of {@link probeModelInSubprocess}. */
-export interface ProbeOptions {
+interface ProbeOptions {
   /** Time allowed for loading and one decode. @defaultValue 120000 */
   readonly timeoutMs?: number | undefined;
   /** Kills the child and rejects with {@link AbortedError}. */

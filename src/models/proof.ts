@@ -23,7 +23,7 @@ import { type ChildVerdict, runProofChild, runProofChildSync, sherpaConfigFor, t
 import { type CacheFile, type FileEntry, MODEL_PROOF_CACHE_FILE, PROOF_FORMAT, readCache, type VerdictEntry, writeCache } from './proof-cache.js';
 import { defaultCacheDir, type ResolvedModel } from './resolve.js';
 
-export { MODEL_PROOF_CACHE_FILE } from './proof-cache.js';
+;
 import { sha256File } from './validate.js';
 
 /** A file digest is trusted only when the file was last changed this long before it was hashed. */

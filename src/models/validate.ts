@@ -34,7 +34,7 @@ const MAX_TOKENS_BYTES = 64 * 1024 * 1024;
  * @param path - the tokens file.
  * @returns the symbols by id.
  */
-export async function readTokens(path: string): Promise<Map<string, number>> {
+async function readTokens(path: string): Promise<Map<string, number>> {
   const text = await readFile(path, 'utf8');
   const tokens = new Map<string, number>();
   const lines = text.split('\n');

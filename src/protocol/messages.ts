@@ -33,17 +33,9 @@ export interface StartMessage {
   readonly resume_offset?: number | undefined;
 }
 
-/** Client → server: no more audio; finish, send the last finals and `end`. */
-export interface StopMessage {
-  /** Discriminator. */
-  readonly type: 'stop';
-}
-
-/** Every client message. */
-export type ClientMessage = StartMessage | StopMessage;
 
 /** Fields every server message carries. */
-export interface ServerMessageBase {
+interface ServerMessageBase {
   /** Highest sample (exclusive) the server has durably consumed: the client may drop audio before it. */
   readonly ack: number;
   /** First sample the message covers. */

@@ -12,13 +12,13 @@ import { STREAM_PROTOCOL_VERSION } from './constants.js';
 import type { ServerMessage } from './messages.js';
 
 /** What is wrong with a message, as a sentence. */
-export interface ProtocolProblem {
+interface ProtocolProblem {
   /** The sentence. */
   readonly problem: string;
 }
 
 /** A client message read by {@link parseClientMessage}: its type, and the raw `start` to validate. */
-export type ParsedClientMessage = { readonly type: 'start'; readonly message: unknown } | { readonly type: 'stop' } | ProtocolProblem;
+type ParsedClientMessage = { readonly type: 'start'; readonly message: unknown } | { readonly type: 'stop' } | ProtocolProblem;
 
 /**
  * Reads a client text message: JSON with `type` `start` or `stop`. A `start` comes back unchecked

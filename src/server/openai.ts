@@ -8,7 +8,7 @@ export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json'] a
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. @internal */
-export interface OpenAIErrorBody {
+interface OpenAIErrorBody {
   readonly error: {
     readonly message: string;
     readonly type: string;
@@ -81,13 +81,13 @@ const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** OpenAI's language name for an ISO code (whisper answers `"english"`). @internal */
-export function languageName(code: string | undefined): string {
+function languageName(code: string | undefined): string {
   if (code === undefined || code === '') return 'unknown';
   return LANGUAGE_NAMES[code.toLowerCase()] ?? code;
 }
 
 /** What a formatted response is: body and content type. @internal */
-export interface FormattedResponse {
+interface FormattedResponse {
   readonly contentType: string;
   readonly body: string | Record<string, unknown>;
 }

@@ -20,7 +20,7 @@ function hostOf(hostHeader: string): string | undefined {
 }
 
 /** What a request says about where it comes from. */
-export interface RequestOrigin {
+interface RequestOrigin {
   /** The `Host` header. */
   readonly host: string | undefined;
   /** The `Origin` header (browsers send it on cross-origin requests and every WebSocket). */

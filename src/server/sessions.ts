@@ -6,7 +6,7 @@ import { StreamSession, type SessionHost } from './stream-session.js';
 const SESSION_OWNER_TTL_MS = 10 * 60_000;
 
 /** What the registry reports to its server. @internal */
-export interface SessionEvents {
+interface SessionEvents {
   /** A session started or resumed under `id`. */
   start(id: string): void;
   /** A session's connection ended. */

@@ -21,7 +21,7 @@ const WHOLE_CHUNK_FRAMES = 8192;
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** How one `transcribe()` call reads and decodes its audio. */
-export interface BatchOptions {
+interface BatchOptions {
   /** The whole signal at the model's rate, when the caller has decoded it already (diarization). */
   readonly whole: Float32Array | undefined;
   /** Hotwords joined by '/', when the model takes them. */
@@ -31,7 +31,7 @@ export interface BatchOptions {
 }
 
 /** What {@link transcribeBatch} decoded, and the progress sink to finish once the call is done. */
-export interface BatchResult {
+interface BatchResult {
   readonly segments: Segment[];
   readonly durationSec: number;
   readonly progress: ProgressSink;

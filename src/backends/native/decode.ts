@@ -33,7 +33,7 @@ export function atLeast(samples: Float32Array, rate: number): Float32Array {
 }
 
 /** An offline recognizer and the model it runs. */
-export interface OfflineDecoder {
+interface OfflineDecoder {
   readonly recognizer: SherpaOfflineRecognizer;
   readonly model: ResolvedModel;
 }

@@ -13,7 +13,7 @@
  */
 
 /** Options of {@link TrailingSilence}. @internal */
-export interface TrailingSilenceOptions {
+interface TrailingSilenceOptions {
   /** Quiet time that ends an utterance, seconds. */
   readonly silenceSec: number;
   /** A frame is quiet when its energy is this many dB under the utterance's loudest frame. */

@@ -11,7 +11,7 @@ import { rootCause } from '../../internal/causes.js';
 import { sleep } from '../../internal/abort.js';
 
 /** What one attempt needs. @internal */
-export interface HttpCall {
+interface HttpCall {
   readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
@@ -28,7 +28,7 @@ export interface HttpCall {
 }
 
 /** A successful answer. @internal */
-export interface HttpResult {
+interface HttpResult {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;

@@ -9,7 +9,7 @@ import { defaultWebSocket, type ResolvedRemoteOptions } from './options.js';
 import { ReplayAudio } from './replay.js';
 
 /** Lifecycle hooks the stream reports to its backend. @internal */
-export interface StreamHooks {
+interface StreamHooks {
   /** The connection was lost; attempt `attempt` follows in `delayMs`. */
   reconnect(attempt: number, delayMs: number, error: ASRError): void;
   /** The session resumed at `offsetSec` on the stream's timeline. */
