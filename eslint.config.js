@@ -42,7 +42,20 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*/*.js', '../../*/*.js', '!../*/index.js', '!../../*/index.js', '!../internal/*', '!../../internal/*', '!../spec/*', '!../../spec/*'],
+              group: [
+                '../*/*.js',
+                '../*/*/*.js',
+                '../../*/*.js',
+                '../../*/*/*.js',
+                '!../*/index.js',
+                '!../*/*/index.js',
+                '!../../*/index.js',
+                '!../../*/*/index.js',
+                '!../internal/*',
+                '!../../internal/*',
+                '!../spec/*',
+                '!../../spec/*',
+              ],
               message: "Import another folder through its index.ts (add an `@internal` export there if it is not public).",
             },
           ],
