@@ -7,6 +7,7 @@ import { decodeSamples } from './decode.js';
 import type { Loaded, LoadedOnline } from './loader.js';
 import { transcribeOfflineFile } from './offline-file.js';
 import { OnlineRun } from './online-run.js';
+import { yieldToLoop } from './yield.js';
 
 /** Audio fed to the online recognizer per step when transcribing a file, seconds. */
 const FILE_STEP_SEC = 0.32;
@@ -17,8 +18,6 @@ const FILE_STEP_SEC = 0.32;
 const FILE_CHUNK_FRAMES = 1 << 17;
 /** Chunk size when the whole signal is already in memory (decoded for diarization), frames. */
 const WHOLE_CHUNK_FRAMES = 8192;
-
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** How one `transcribe()` call reads and decodes its audio. */
 interface BatchOptions {

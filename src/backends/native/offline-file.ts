@@ -4,6 +4,7 @@ import { SampleBuffer } from '../../audio/index.js';
 import type { VoiceActivityDetector } from '../../vad/index.js';
 import { clampSegment, decodeSamples, keepWords } from './decode.js';
 import type { LoadedOffline } from './loader.js';
+import { yieldToLoop } from './yield.js';
 
 /** Real audio kept on each side of a VAD piece when decoding it (VAD boundaries clip words). */
 const CONTEXT_SEC = 0.15;
@@ -16,6 +17,11 @@ const JOIN_GAP_SEC = 0.6;
 const CUT_CONTEXT_SEC = 1;
 /** VAD pieces of a file that may wait for the decoder while the VAD reads on (each ≤ maxSegmentSec + 2 s). */
 const MAX_PIECES_AHEAD = 2;
+/**
+ * Audio fed to the VAD per turn of the event loop, seconds: the VAD runs on this thread, and a
+ * whole read chunk (~8 s) or the catch-up on the first decode window took ~100 ms at once.
+ */
+const VAD_SLICE_SEC = 0.5;
 
 /** A VAD piece waiting for its right-hand context, seconds. */
 interface QueuedPiece {
@@ -127,16 +133,24 @@ export async function transcribeOfflineFile(
   // only once the input proves longer than maxSegmentSec (it then catches up on what is kept).
   const whole = Math.round(l.maxSegmentSec * rate);
   let vad: VoiceActivityDetector | undefined;
+  const slice = Math.round(VAD_SLICE_SEC * rate);
+  /** Feeds `samples` to the VAD a slice per turn of the event loop. */
+  const feedVad = async (v: VoiceActivityDetector, samples: Float32Array): Promise<void> => {
+    for (let at = 0; at < samples.length; at += slice) {
+      if (at > 0) await yieldToLoop();
+      enqueue(v.push(samples.subarray(at, at + slice)));
+    }
+  };
   try {
     for await (const chunk of source) {
       throwIfAborted(signal);
       rethrow();
       recent.append(chunk);
       recent.dropBefore(recent.end - capacity);
-      if (vad) enqueue(vad.push(chunk));
+      if (vad) await feedVad(vad, chunk);
       else if (recent.end > whole) {
         vad = await l.vads.acquire();
-        enqueue(vad.push(recent.slice(0).samples));
+        await feedVad(vad, recent.slice(0).samples);
       } else continue;
       await drain(false);
     }

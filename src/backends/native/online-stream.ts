@@ -5,13 +5,12 @@ import { TrailingSilence } from './endpoint.js';
 import type { LiveInput } from './live-input.js';
 import type { LoadedOnline } from './loader.js';
 import { OnlineRun } from './online-run.js';
+import { yieldToLoop } from './yield.js';
 
 /** Silence after speech that lets the VAD end an utterance early (fast endpointing), seconds. */
 const FAST_ENDPOINT_SILENCE_SEC = 0.1;
 /** Fast endpointing on frame energy: 0.1 s of frames 35 dB under the utterance's loudest. */
 const ENERGY_ENDPOINT = { silenceSec: 0.1, dropDb: 35, minSpeechSec: 0.2 } as const;
-
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * Live transcription with a streaming model: chunk by chunk with the model's endpointing
