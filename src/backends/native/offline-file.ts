@@ -134,12 +134,17 @@ export async function transcribeOfflineFile(
   const whole = Math.round(l.maxSegmentSec * rate);
   let vad: VoiceActivityDetector | undefined;
   const slice = Math.round(VAD_SLICE_SEC * rate);
-  /** Feeds `samples` to the VAD a slice per turn of the event loop. */
+  /**
+   * Feeds `samples` to the VAD a slice per turn of the event loop; the pieces are enqueued
+   * together, as one push of the whole chunk would (a piece's successor decides its context).
+   */
   const feedVad = async (v: VoiceActivityDetector, samples: Float32Array): Promise<void> => {
+    const pieces: ReturnType<VoiceActivityDetector['push']> = [];
     for (let at = 0; at < samples.length; at += slice) {
       if (at > 0) await yieldToLoop();
-      enqueue(v.push(samples.subarray(at, at + slice)));
+      pieces.push(...v.push(samples.subarray(at, at + slice)));
     }
+    enqueue(pieces);
   };
   try {
     for await (const chunk of source) {
